@@ -7,9 +7,16 @@
  *   model missing -> model not in the plan -> another required field missing -> a wrong-type or
  *   non-finite value (fields in plan order) -> duplicate (same request id and model as an earlier
  *   accepted row).
- * An accepted row is written into the current batch's typed arrays; strings are interned only then,
- * so every dictionary value belongs to at least one accepted row. Rows whose structure is broken
- * (malformed JSON, wrong CSV field count, truncated last line) are counted with `rejectRow`.
+ * An accepted row is written into the current batch's typed arrays; its strings (ids, segments,
+ * labels) are copied as UTF-8 bytes into the batch's byte arena. When the batch is sealed they are
+ * dictionary-encoded a column at a time (DictionaryBuilder.codesOf: hashes first, then the probes, so
+ * the table's cache misses overlap), and duplicates are found then, in row order: a row is a duplicate
+ * when an earlier accepted row has its request id and model, which is the same as checking it last
+ * in finishRow, because no later row changes whether an earlier one is accepted. Duplicates are
+ * dropped from the batch before the other columns are encoded, so every dictionary value belongs to
+ * at least one accepted row. With --strict, a batch is sealed before any rejection is thrown, so the
+ * first rejected row in input order is the one reported. Rows whose structure is broken (malformed
+ * JSON, wrong CSV field count, truncated last line) are counted with `rejectRow`.
  */
 import { dataError } from '../cli/exitCode.js';
 import { bump, recordRejection } from './account.js';
@@ -24,7 +31,7 @@ import {
   textBytes,
   timestampTextValue,
 } from './coerce.js';
-import { DictionaryBuilder, decodeUtf8 } from './intern.js';
+import { ByteColumnBuilder, DictionaryBuilder, decodeUtf8 } from './intern.js';
 import {
   REJECTION_TEXT,
   type Batch,
@@ -115,13 +122,20 @@ export class BatchBuilder {
   private n = 0;
   private model!: Uint8Array;
   private nums: (Float64Array | null)[] = [];
+  /** the request field's codes, made when the batch is sealed */
   private codes: (Int32Array | null)[] = [];
-  private labelNums: (Float64Array | null)[] = [];
+  /** per dictionary field (and the request field): its values as bytes until the batch is sealed */
+  private texts: (ByteColumnBuilder | null)[] = [];
+  /** line of each row of the batch, for the duplicates found when it is sealed */
+  private lines = new Float64Array(0);
+  private sealing = false;
   private readonly ready: Batch[] = [];
 
   private readonly missingCounts: Int32Array;
   /** per model, a bitset over request codes: this (request, model) was accepted */
   private seen: Uint8Array[] = [];
+  /** fields whose values wait as bytes in `texts`: the dictionary columns and the request field */
+  private readonly textFields: number[];
 
   private fileName = '';
   private fileEntry: IngestAccount['files'][number] | null = null;
@@ -189,6 +203,7 @@ export class BatchBuilder {
     this.badMin = nf;
     this.numCols = fields.flatMap((f, i) => (f.emit && f.dict === null ? [i] : []));
     this.dictCols = fields.flatMap((f, i) => (f.emit && f.dict !== null ? [i] : []));
+    this.textFields = fields.flatMap((f, i) => (f.dict !== null && (f.emit || i === this.rf) ? [i] : []));
     this.missingCounts = new Int32Array(nf * (MAX_MODELS + 1));
     this.newBatch();
   }
@@ -203,6 +218,8 @@ export class BatchBuilder {
   // ---- files ----
 
   beginFile(path: string, format: FileFormat, gzip: boolean, bytes: number): void {
+    // the rows of the previous file are sealed under its name (their duplicates name it)
+    if (this.n > 0) this.seal();
     this.fileName = path;
     this.fileEntry = { path, format, gzip, rowsSeen: 0, bytes };
     this.account.files.push(this.fileEntry);
@@ -439,23 +456,10 @@ export class BatchBuilder {
       bump(this.account.invalid!, name, this.models[m]!);
       return this.reject(tag[badMin] === V_WRONG ? 'wrong-type' : 'non-finite', line, name, this.bad[badMin]!);
     }
-    // 4. duplicates: (request code, model) seen before
-    const rf = this.rf;
-    let requestCode = -1;
-    if (rf >= 0 && tag[rf] !== V_MISSING) {
-      requestCode = this.intern(rf);
-      const byte = requestCode >>> 3;
-      const bit = 1 << (requestCode & 7);
-      let seen = this.seen[m];
-      if (seen === undefined || byte >= seen.length) seen = this.growSeen(m, byte);
-      if ((seen[byte]! & bit) !== 0) {
-        return this.reject('duplicate', line, fields[rf]!.name, `${fields[rf]!.name} ${preview(fields[rf]!.dict!.valueOf(requestCode))} with model ${preview(this.models[m]!)} seen before`);
-      }
-      seen[byte]! |= bit;
-    }
-    // 5. accept
+    // 4. accept (duplicates are found when the batch is sealed)
     const i = this.n;
     this.model[i] = m;
+    this.lines[i] = line;
     const stride = MAX_MODELS + 1;
     const numCols = this.numCols;
     for (let k = 0; k < numCols.length; k++) {
@@ -467,28 +471,21 @@ export class BatchBuilder {
         this.missingCounts[f * stride + m]!++;
       }
     }
-    const dictCols = this.dictCols;
-    for (let k = 0; k < dictCols.length; k++) {
-      const f = dictCols[k]!;
-      const numeric = fields[f]!.dict!.numeric;
-      if (tag[f] === V_MISSING) {
-        this.codes[f]![i] = -1;
-        if (numeric) this.labelNums[f]![i] = NaN;
-        this.missingCounts[f * stride + m]!++;
-      } else {
-        const code = f === rf ? requestCode : this.intern(f);
-        this.codes[f]![i] = code;
-        if (numeric) this.labelNums[f]![i] = fields[f]!.dict!.numeric![code]!;
+    const textFields = this.textFields;
+    for (let k = 0; k < textFields.length; k++) {
+      const f = textFields[k]!;
+      const t = this.texts[f]!;
+      const tf = tag[f];
+      if (tf === V_BYTES) t.pushBytes(this.bbuf[f]!, this.bs[f]!, this.be[f]!);
+      else if (tf === V_TEXT) t.pushText(this.text[f]!);
+      else {
+        t.pushMissing();
+        if (fields[f]!.emit) this.missingCounts[f * stride + m]!++;
       }
     }
     this.account.rowsRead++;
     if (++this.n === this.batchSize) this.seal();
     return true;
-  }
-
-  private intern(f: number): number {
-    const d = this.fields[f]!.dict!;
-    return this.tag[f] === V_BYTES ? d.codeOfBytes(this.bbuf[f]!, this.bs[f]!, this.be[f]!) : d.codeOfText(this.text[f]!);
   }
 
   private missingMessage(f: number): string {
@@ -500,6 +497,8 @@ export class BatchBuilder {
   private reject(reason: RejectReason, line: number, field: string | undefined, message: string): false {
     const loc = field === undefined ? { file: this.fileName, line, message } : { file: this.fileName, line, field, message };
     if (this.strict) {
+      // an earlier row of the batch may be a duplicate: it comes first
+      if (!this.sealing && this.n > 0) this.seal();
       throw dataError(
         `${this.fileName}:${line}: ${field !== undefined ? `${field}: ` : ''}${message} — ${REJECTION_TEXT[reason]} (--strict stops at the first rejected row)`,
       );
@@ -554,28 +553,103 @@ export class BatchBuilder {
     const size = this.batchSize;
     this.n = 0;
     this.model = new Uint8Array(size);
+    this.lines = new Float64Array(size);
     this.nums = this.fields.map((f) => (f.emit && f.dict === null ? new Float64Array(size) : null));
-    this.codes = this.fields.map((f) => (f.emit && f.dict !== null ? new Int32Array(size) : null));
-    this.labelNums = this.fields.map((f) => (f.emit && f.dict?.numeric ? new Float64Array(size) : null));
+    this.texts = this.fields.map((_, i) => (this.textFields.includes(i) ? new ByteColumnBuilder(size) : null));
   }
 
+  /**
+   * End the batch: find its duplicates (in row order), drop them, dictionary-encode its strings and
+   * hand it over as a Batch.
+   */
   private seal(): void {
-    const n = this.n;
-    this.syncMissing();
-    if (n === 0) return;
+    this.sealing = true;
+    try {
+      const n = this.n;
+      let rows: Int32Array | null = null;
+      if (n > 0 && this.rf >= 0) rows = this.dropDuplicates(n);
+      const kept = rows === null ? n : rows.length;
+      this.syncMissing();
+      if (kept > 0) this.ready.push(this.encode(n, rows));
+      this.newBatch();
+    } finally {
+      this.sealing = false;
+    }
+  }
+
+  /** Rejects the batch's duplicates; returns the rows to keep, or null when every row stays. */
+  private dropDuplicates(n: number): Int32Array | null {
+    const rf = this.rf;
+    const field = this.fields[rf]!;
+    const dict = field.dict!;
+    const codes = dict.codesOf(this.texts[rf]!.column(), null, n);
+    let drop: Uint8Array | null = null;
+    for (let i = 0; i < n; i++) {
+      const code = codes[i]!;
+      if (code < 0) continue;
+      const m = this.model[i]!;
+      const byte = code >>> 3;
+      const bit = 1 << (code & 7);
+      let seen = this.seen[m];
+      if (seen === undefined || byte >= seen.length) seen = this.growSeen(m, byte);
+      if ((seen[byte]! & bit) === 0) {
+        seen[byte]! |= bit;
+        continue;
+      }
+      drop ??= new Uint8Array(n);
+      drop[i] = 1;
+      this.unaccept(i, m);
+      this.reject('duplicate', this.lines[i]!, field.name, `${field.name} ${preview(dict.valueOf(code))} with model ${preview(this.models[m]!)} seen before`);
+    }
+    if (field.emit) this.codes[rf] = codes;
+    if (drop === null) return null;
+    let k = 0;
+    for (let i = 0; i < n; i++) if (drop[i] === 0) k++;
+    const rows = new Int32Array(k);
+    k = 0;
+    for (let i = 0; i < n; i++) if (drop[i] === 0) rows[k++] = i;
+    return rows;
+  }
+
+  /** Take back the counts an accepted row made (it turned out to be a duplicate). */
+  private unaccept(i: number, m: number): void {
+    this.account.rowsRead--;
+    const stride = MAX_MODELS + 1;
+    for (const f of this.numCols) if (Number.isNaN(this.nums[f]![i]!)) this.missingCounts[f * stride + m]!--;
+    for (const f of this.dictCols) if (this.texts[f]!.isMissing(i)) this.missingCounts[f * stride + m]!--;
+  }
+
+  /** The batch's columns for `rows` (null: all n rows), strings dictionary-encoded. */
+  private encode(n: number, rows: Int32Array | null): Batch {
+    const kept = rows === null ? n : rows.length;
+    const pick = <T extends Float64Array | Int32Array | Uint8Array>(a: T): T => {
+      if (rows === null) return a.subarray(0, n) as T;
+      const out = new (a.constructor as new (k: number) => T)(kept);
+      for (let j = 0; j < kept; j++) out[j] = a[rows[j]!]!;
+      return out;
+    };
     const columns = new Map<string, Column>();
     this.fields.forEach((f, i) => {
       if (!f.emit) return;
       if (f.dict === null) {
-        columns.set(f.name, { kind: 'number', values: this.nums[i]!.subarray(0, n) });
-      } else {
-        const col: Column = { kind: 'dict', codes: this.codes[i]!.subarray(0, n), dict: f.dict.dict };
-        if (f.dict.numeric) col.numeric = this.labelNums[i]!.subarray(0, n);
-        columns.set(f.name, col);
+        columns.set(f.name, { kind: 'number', values: pick(this.nums[i]!) });
+        return;
       }
+      // the request field's codes were made for every row by dropDuplicates
+      const codes = i === this.rf ? pick(this.codes[i]!) : f.dict.codesOf(this.texts[i]!.column(), rows, kept);
+      const col: Column = { kind: 'dict', codes, dict: f.dict.dict };
+      const numeric = f.dict.numeric;
+      if (numeric) {
+        const nums = new Float64Array(kept);
+        for (let j = 0; j < kept; j++) {
+          const c = codes[j]!;
+          nums[j] = c < 0 ? NaN : numeric[c]!;
+        }
+        col.numeric = nums;
+      }
+      columns.set(f.name, col);
     });
-    this.ready.push({ length: n, model: this.model.subarray(0, n), columns });
-    this.newBatch();
+    return { length: kept, model: pick(this.model), columns };
   }
 
   private syncMissing(): void {

@@ -101,6 +101,10 @@ export class DictionaryBuilder {
   /** slot where the last failed lookup stopped, and the hash it looked for */
   private missSlot = 0;
   private missHash = 0;
+  /** codesOf: the hashes of a run of values, and a sink for the slots it touches ahead */
+  private readonly runHashes = new Int32Array(512);
+  private readonly runEnts = new Int32Array(512);
+  private touched = 0;
 
   constructor(readonly label: boolean) {
     const values = (): string[] => this.materialize();
@@ -179,11 +183,76 @@ export class DictionaryBuilder {
     return code;
   }
 
+  /**
+   * The codes of `n` values of a byte column: of rows[0..n) when `rows` is given, else of rows 0..n;
+   * -1 for a missing value. Same codes as codeOfBytes row by row, but faster on big tables: the
+   * hashes of a run of values are computed first and their slots touched in one loop, so the cache
+   * misses of many lookups overlap instead of coming one after another.
+   */
+  codesOf(col: ByteColumn, rows: Int32Array | null, n: number): Int32Array<ArrayBuffer> {
+    const out = new Int32Array(n);
+    const { bytes, start, len } = col;
+    if (this.label) {
+      for (let j = 0; j < n; j++) {
+        const i = rows === null ? j : rows[j]!;
+        const l = len[i]!;
+        out[j] = l < 0 ? -1 : this.codeOfBytes(bytes, start[i]!, start[i]! + l);
+      }
+      return out;
+    }
+    const RUN = 512;
+    const hashes = this.runHashes;
+    for (let base = 0; base < n; base += RUN) {
+      const m = Math.min(RUN, n - base);
+      const slots = this.slots;
+      const mask = this.mask;
+      let touch = 0;
+      for (let k = 0; k < m; k++) {
+        const i = rows === null ? base + k : rows[base + k]!;
+        const l = len[i]!;
+        if (l < 0) continue;
+        const h = hashBytes(bytes, start[i]!, start[i]! + l);
+        hashes[k] = h;
+        touch ^= slots[2 * (h & mask) + 1]!;
+      }
+      // the entries of the slots whose hash matches, then their bytes: each loop's loads are
+      // independent of each other, so their misses overlap
+      const ents = this.ents;
+      const ent1 = this.runEnts;
+      for (let k = 0; k < m; k++) {
+        const slot = hashes[k]! & mask;
+        const e1 = slots[2 * slot + 1]!;
+        ent1[k] = e1 !== 0 && slots[2 * slot] === hashes[k] ? e1 : 0;
+        if (ent1[k] !== 0) touch ^= ents[3 * (e1 - 1)]!;
+      }
+      const arena = this.arena;
+      for (let k = 0; k < m; k++) {
+        const e1 = ent1[k]!;
+        if (e1 !== 0) touch ^= arena[ents[3 * (e1 - 1)]!]!;
+      }
+      this.touched ^= touch;
+      for (let k = 0; k < m; k++) {
+        const i = rows === null ? base + k : rows[base + k]!;
+        const l = len[i]!;
+        if (l < 0) {
+          out[base + k] = -1;
+          continue;
+        }
+        const s = start[i]!;
+        const h = hashes[k]!;
+        const hit = this.find(h, bytes, s, s + l);
+        out[base + k] = hit >= 0 ? hit : this.newCode(this.insert(this.missSlot, h, bytes, s, l), NaN);
+      }
+    }
+    return out;
+  }
+
   /** The code stored for these bytes, or -1 (then missSlot/missHash say where to insert). */
   private lookup(buf: Uint8Array, s: number, e: number): number {
-    let h = 0x811c9dc5;
-    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-    h |= 0;
+    return this.find(hashBytes(buf, s, e), buf, s, e);
+  }
+
+  private find(h: number, buf: Uint8Array, s: number, e: number): number {
     const len = e - s;
     const mask = this.mask;
     const slots = this.slots;
@@ -245,6 +314,72 @@ export class DictionaryBuilder {
     }
     this.slots = slots;
     this.mask = mask;
+  }
+}
+
+/** FNV-1a over a byte range. */
+function hashBytes(buf: Uint8Array, s: number, e: number): number {
+  let h = 0x811c9dc5;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h | 0;
+}
+
+/** Strings of one column of a batch as UTF-8 bytes: row i is bytes[start[i], start[i] + len[i]), len -1 when missing. */
+export interface ByteColumn {
+  bytes: Uint8Array;
+  start: Int32Array;
+  len: Int32Array;
+}
+
+/** Collects a batch's strings of one column as bytes, row by row, without making a JS string per value. */
+export class ByteColumnBuilder {
+  private bytes: Buffer = Buffer.allocUnsafe(4096);
+  private readonly start: Int32Array;
+  private readonly len: Int32Array;
+  private n = 0;
+  private used = 0;
+
+  constructor(rows: number) {
+    this.start = new Int32Array(rows);
+    this.len = new Int32Array(rows);
+  }
+
+  pushBytes(buf: Uint8Array, s: number, e: number): void {
+    const l = e - s;
+    if (this.used + l > this.bytes.length) this.grow(l);
+    const b = this.bytes;
+    const o = this.used;
+    for (let k = 0; k < l; k++) b[o + k] = buf[s + k]!;
+    this.start[this.n] = o;
+    this.len[this.n++] = l;
+    this.used = o + l;
+  }
+
+  pushText(text: string): void {
+    if (this.used + 3 * text.length > this.bytes.length) this.grow(3 * text.length);
+    const l = this.bytes.write(text, this.used, 'utf8');
+    this.start[this.n] = this.used;
+    this.len[this.n++] = l;
+    this.used += l;
+  }
+
+  pushMissing(): void {
+    this.start[this.n] = this.used;
+    this.len[this.n++] = -1;
+  }
+
+  isMissing(i: number): boolean {
+    return this.len[i]! < 0;
+  }
+
+  column(): ByteColumn {
+    return { bytes: this.bytes, start: this.start, len: this.len };
+  }
+
+  private grow(need: number): void {
+    const next = Buffer.allocUnsafe(Math.max(2 * this.bytes.length, this.used + need));
+    this.bytes.copy(next, 0, 0, this.used);
+    this.bytes = next;
   }
 }
 

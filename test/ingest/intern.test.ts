@@ -1,7 +1,7 @@
 /** Dictionary encoding: bytes and text reach the same code; values and index appear when read. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DictionaryBuilder } from '../../src/ingest/intern.js';
+import { ByteColumnBuilder, DictionaryBuilder } from '../../src/ingest/intern.js';
 
 const bytes = (s: string): [Buffer, number, number] => {
   const b = Buffer.from(`xx${s}yy`, 'utf8');
@@ -58,5 +58,35 @@ describe('DictionaryBuilder', () => {
     const cat = d.codeOfBytes(...bytes('cat'));
     expect(d.dict.values).toEqual(['1', 'true', 'cat']);
     expect([d.numeric![c1], d.numeric![t], d.numeric![cat]]).toEqual([1, 1, NaN]);
+  });
+
+  it('codesOf gives the codes codeOfBytes gives row by row, for all rows or a subset, labels too', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.option(fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('1', '1.0', 'true', 'True', 'é', '0')), { nil: null }), { maxLength: 1500 }),
+        fc.boolean(),
+        fc.boolean(),
+        (values, label, subset) => {
+          const col = new ByteColumnBuilder(values.length);
+          for (const v of values) {
+            if (v === null || v === '') col.pushMissing();
+            else if (v.length % 2) col.pushText(v);
+            else col.pushBytes(...bytes(v));
+          }
+          const rows = subset ? Int32Array.from(values.keys()).filter((i) => i % 3 !== 1) : null;
+          const n = rows ? rows.length : values.length;
+          const a = new DictionaryBuilder(label);
+          const got = Array.from(a.codesOf(col.column(), rows, n));
+          const b = new DictionaryBuilder(label);
+          const want = Array.from({ length: n }, (_, j) => {
+            const v = values[rows ? rows[j]! : j]!;
+            return v === null || v === '' ? -1 : b.codeOfBytes(...bytes(v));
+          });
+          expect(got).toEqual(want);
+          expect(a.dict.values).toEqual(b.dict.values);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
