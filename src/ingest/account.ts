@@ -35,6 +35,11 @@ export function recordRejection(account: IngestAccount, reason: RejectReason, lo
   if (r.first.length < account.maxLocations) r.first.push(loc);
 }
 
+/** The error --strict stops with at the first rejected row (exit 65). */
+export function strictError(reason: RejectReason, loc: Location): Error {
+  return dataError(`${formatLocation(loc)} — ${REJECTION_TEXT[reason]} (--strict stops at the first rejected row)`);
+}
+
 /** `file:line: field: message` — how a location reads in messages. */
 export function formatLocation(loc: Location): string {
   return `${loc.file}:${loc.line}: ${loc.field !== undefined ? `${loc.field}: ` : ''}${loc.message}`;

@@ -18,8 +18,8 @@
  * first rejected row in input order is the one reported. Rows whose structure is broken (malformed
  * JSON, wrong CSV field count, truncated last line) are counted with `rejectRow`.
  */
-import { dataError } from '../cli/exitCode.js';
-import { bump, recordRejection } from './account.js';
+import { bump, recordRejection, strictError } from './account.js';
+import { Encoder } from './encode.js';
 import {
   booleanWord,
   canonicalNumber,
@@ -31,11 +31,9 @@ import {
   textBytes,
   timestampTextValue,
 } from './coerce.js';
-import { ByteColumnBuilder, DictionaryBuilder, decodeUtf8 } from './intern.js';
+import { ByteColumnBuilder, DictionaryBuilder, decodeUtf8, type ByteColumn } from './intern.js';
 import {
-  REJECTION_TEXT,
   type Batch,
-  type Column,
   type FieldKind,
   type IngestAccount,
   type ReadOptions,
@@ -85,6 +83,75 @@ function preview(s: string): string {
   return JSON.stringify(t);
 }
 
+/**
+ * The fields a plan reads, in plan order, then the model and request fields when the plan does not
+ * list them; `mf` and `rf` are their indices (rf -1: no duplicate detection).
+ */
+export function resolveFields(plan: ReadPlan): { fields: ResolvedField[]; mf: number; rf: number } {
+  const fields: ResolvedField[] = [];
+  const byName = new Map<string, number>();
+  for (const r of plan.fields) {
+    if (byName.has(r.name)) throw new Error(`ReadPlan names field ${r.name} twice`);
+    const kind = KIND_CODE[r.kind];
+    const isModel = r.name === plan.modelField;
+    byName.set(r.name, fields.length);
+    fields.push({
+      name: r.name,
+      source: r.source,
+      kind: isModel ? K_STRING : kind,
+      required: r.required || isModel,
+      truthy: r.truthyStrings === true,
+      emit: !isModel,
+      dict: !isModel && (kind === K_STRING || kind === K_LABEL) ? new DictionaryBuilder(kind === K_LABEL) : null,
+    });
+  }
+  if (!byName.has(plan.modelField)) {
+    byName.set(plan.modelField, fields.length);
+    fields.push({ name: plan.modelField, source: plan.modelField, kind: K_STRING, required: true, truthy: false, emit: false, dict: null });
+  }
+  if (plan.requestField !== null && !byName.has(plan.requestField)) {
+    byName.set(plan.requestField, fields.length);
+    fields.push({
+      name: plan.requestField,
+      source: plan.requestField,
+      kind: K_STRING,
+      required: false,
+      truthy: false,
+      emit: false,
+      dict: new DictionaryBuilder(false),
+    });
+  }
+  const mf = byName.get(plan.modelField)!;
+  const rf = plan.requestField === null ? -1 : byName.get(plan.requestField)!;
+  if (rf >= 0 && fields[rf]!.dict === null) {
+    throw new Error(`the request field ${plan.requestField} must be read as a string to detect duplicates`);
+  }
+  return { fields, mf, rf };
+}
+
+/** Fields whose values a RawBatch carries as bytes: the dictionary columns and the request field. */
+export function textFieldsOf(fields: ResolvedField[], rf: number): number[] {
+  return fields.flatMap((f, i) => (f.dict !== null && (f.emit || i === rf) ? [i] : []));
+}
+
+/**
+ * A sealed batch before its strings are dictionary-encoded and its duplicates dropped (encode.ts):
+ * what a reading worker thread hands to the main thread. Arrays are per field (null where the field
+ * has no such column); every array is the batch's own, so it can be transferred.
+ */
+export interface RawBatch {
+  n: number;
+  /** the file the rows came from (duplicates are reported with it) */
+  file: string;
+  /** the model names known when the batch was sealed (with acceptAnyModel the list grows) */
+  models: string[];
+  model: Uint8Array;
+  /** line (or Arrow row number) of each row */
+  lines: Float64Array;
+  nums: (Float64Array | null)[];
+  texts: (ByteColumn | null)[];
+}
+
 export class BatchBuilder {
   readonly fields: ResolvedField[];
   readonly nf: number;
@@ -106,9 +173,8 @@ export class BatchBuilder {
   private readonly kinds: Uint8Array;
   /** lowest field index holding a wrong-type or non-finite value in the current row (nf: none) */
   private badMin = 0;
-  /** emitted columns: numbers, and dictionary-encoded (strings, labels) */
+  /** emitted number columns */
   private readonly numCols: number[];
-  private readonly dictCols: number[];
 
   private readonly strict: boolean;
   private readonly batchSize: number;
@@ -122,8 +188,6 @@ export class BatchBuilder {
   private n = 0;
   private model!: Uint8Array;
   private nums: (Float64Array | null)[] = [];
-  /** the request field's codes, made when the batch is sealed */
-  private codes: (Int32Array | null)[] = [];
   /** per dictionary field (and the request field): its values as bytes until the batch is sealed */
   private texts: (ByteColumnBuilder | null)[] = [];
   /** line of each row of the batch, for the duplicates found when it is sealed */
@@ -132,15 +196,20 @@ export class BatchBuilder {
   private readonly ready: Batch[] = [];
 
   private readonly missingCounts: Int32Array;
-  /** per model, a bitset over request codes: this (request, model) was accepted */
-  private seen: Uint8Array[] = [];
   /** fields whose values wait as bytes in `texts`: the dictionary columns and the request field */
   private readonly textFields: number[];
 
   private fileName = '';
   private fileEntry: IngestAccount['files'][number] | null = null;
 
-  constructor(plan: ReadPlan, account: IngestAccount, options: ReadOptions = {}) {
+  /** where sealed batches go: by default encoded here, in this thread (see encode.ts) */
+  private readonly sink: (raw: RawBatch) => void;
+
+  /**
+   * `sink`: receives each sealed RawBatch instead of this builder encoding it (a reading worker
+   * thread posts them to the main thread); then `take` and `finish` hand over no batches.
+   */
+  constructor(plan: ReadPlan, account: IngestAccount, options: ReadOptions = {}, sink?: (raw: RawBatch) => void) {
     this.account = account;
     this.strict = options.strict === true;
     this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 65536));
@@ -149,46 +218,11 @@ export class BatchBuilder {
     if (this.models.length > MAX_MODELS) throw new Error(`a plan can name at most ${MAX_MODELS} models`);
     this.models.forEach((m) => this.addModel(m));
 
-    const fields: ResolvedField[] = [];
-    const byName = new Map<string, number>();
-    for (const r of plan.fields) {
-      if (byName.has(r.name)) throw new Error(`ReadPlan names field ${r.name} twice`);
-      const kind = KIND_CODE[r.kind];
-      const isModel = r.name === plan.modelField;
-      byName.set(r.name, fields.length);
-      fields.push({
-        name: r.name,
-        source: r.source,
-        kind: isModel ? K_STRING : kind,
-        required: r.required || isModel,
-        truthy: r.truthyStrings === true,
-        emit: !isModel,
-        dict: !isModel && (kind === K_STRING || kind === K_LABEL) ? new DictionaryBuilder(kind === K_LABEL) : null,
-      });
-    }
-    if (!byName.has(plan.modelField)) {
-      byName.set(plan.modelField, fields.length);
-      fields.push({ name: plan.modelField, source: plan.modelField, kind: K_STRING, required: true, truthy: false, emit: false, dict: null });
-    }
-    if (plan.requestField !== null && !byName.has(plan.requestField)) {
-      byName.set(plan.requestField, fields.length);
-      fields.push({
-        name: plan.requestField,
-        source: plan.requestField,
-        kind: K_STRING,
-        required: false,
-        truthy: false,
-        emit: false,
-        dict: new DictionaryBuilder(false),
-      });
-    }
+    const { fields, mf, rf } = resolveFields(plan);
     this.fields = fields;
     this.nf = fields.length;
-    this.mf = byName.get(plan.modelField)!;
-    this.rf = plan.requestField === null ? -1 : byName.get(plan.requestField)!;
-    if (this.rf >= 0 && fields[this.rf]!.dict === null) {
-      throw new Error(`the request field ${plan.requestField} must be read as a string to detect duplicates`);
-    }
+    this.mf = mf;
+    this.rf = rf;
     this.requiredOthers = fields.flatMap((f, i) => (f.required && i !== this.mf ? [i] : []));
 
     const nf = this.nf;
@@ -202,8 +236,15 @@ export class BatchBuilder {
     this.kinds = Uint8Array.from(fields.map((f) => f.kind));
     this.badMin = nf;
     this.numCols = fields.flatMap((f, i) => (f.emit && f.dict === null ? [i] : []));
-    this.dictCols = fields.flatMap((f, i) => (f.emit && f.dict !== null ? [i] : []));
-    this.textFields = fields.flatMap((f, i) => (f.dict !== null && (f.emit || i === this.rf) ? [i] : []));
+    this.textFields = textFieldsOf(fields, this.rf);
+    if (sink) this.sink = sink;
+    else {
+      const encoder = new Encoder(fields, this.rf, this.models, account, this.strict);
+      this.sink = (raw) => {
+        const batch = encoder.encode(raw);
+        if (batch) this.ready.push(batch);
+      };
+    }
     this.missingCounts = new Int32Array(nf * (MAX_MODELS + 1));
     this.newBatch();
   }
@@ -499,22 +540,10 @@ export class BatchBuilder {
     if (this.strict) {
       // an earlier row of the batch may be a duplicate: it comes first
       if (!this.sealing && this.n > 0) this.seal();
-      throw dataError(
-        `${this.fileName}:${line}: ${field !== undefined ? `${field}: ` : ''}${message} — ${REJECTION_TEXT[reason]} (--strict stops at the first rejected row)`,
-      );
+      throw strictError(reason, loc);
     }
     recordRejection(this.account, reason, loc);
     return false;
-  }
-
-  private growSeen(m: number, byte: number): Uint8Array {
-    const old = this.seen[m];
-    let size = old ? old.length * 2 : 8192;
-    while (size <= byte) size *= 2;
-    const next = new Uint8Array(size);
-    if (old) next.set(old);
-    this.seen[m] = next;
-    return next;
   }
 
   // ---- models ----
@@ -558,98 +587,27 @@ export class BatchBuilder {
     this.texts = this.fields.map((_, i) => (this.textFields.includes(i) ? new ByteColumnBuilder(size) : null));
   }
 
-  /**
-   * End the batch: find its duplicates (in row order), drop them, dictionary-encode its strings and
-   * hand it over as a Batch.
-   */
+  /** End the batch: count its missing values and hand it to the sink. */
   private seal(): void {
     this.sealing = true;
     try {
       const n = this.n;
-      let rows: Int32Array | null = null;
-      if (n > 0 && this.rf >= 0) rows = this.dropDuplicates(n);
-      const kept = rows === null ? n : rows.length;
       this.syncMissing();
-      if (kept > 0) this.ready.push(this.encode(n, rows));
+      if (n > 0) {
+        this.sink({
+          n,
+          file: this.fileName,
+          models: this.models,
+          model: this.model,
+          lines: this.lines,
+          nums: this.nums,
+          texts: this.texts.map((t) => (t === null ? null : t.column())),
+        });
+      }
       this.newBatch();
     } finally {
       this.sealing = false;
     }
-  }
-
-  /** Rejects the batch's duplicates; returns the rows to keep, or null when every row stays. */
-  private dropDuplicates(n: number): Int32Array | null {
-    const rf = this.rf;
-    const field = this.fields[rf]!;
-    const dict = field.dict!;
-    const codes = dict.codesOf(this.texts[rf]!.column(), null, n);
-    let drop: Uint8Array | null = null;
-    for (let i = 0; i < n; i++) {
-      const code = codes[i]!;
-      if (code < 0) continue;
-      const m = this.model[i]!;
-      const byte = code >>> 3;
-      const bit = 1 << (code & 7);
-      let seen = this.seen[m];
-      if (seen === undefined || byte >= seen.length) seen = this.growSeen(m, byte);
-      if ((seen[byte]! & bit) === 0) {
-        seen[byte]! |= bit;
-        continue;
-      }
-      drop ??= new Uint8Array(n);
-      drop[i] = 1;
-      this.unaccept(i, m);
-      this.reject('duplicate', this.lines[i]!, field.name, `${field.name} ${preview(dict.valueOf(code))} with model ${preview(this.models[m]!)} seen before`);
-    }
-    if (field.emit) this.codes[rf] = codes;
-    if (drop === null) return null;
-    let k = 0;
-    for (let i = 0; i < n; i++) if (drop[i] === 0) k++;
-    const rows = new Int32Array(k);
-    k = 0;
-    for (let i = 0; i < n; i++) if (drop[i] === 0) rows[k++] = i;
-    return rows;
-  }
-
-  /** Take back the counts an accepted row made (it turned out to be a duplicate). */
-  private unaccept(i: number, m: number): void {
-    this.account.rowsRead--;
-    const stride = MAX_MODELS + 1;
-    for (const f of this.numCols) if (Number.isNaN(this.nums[f]![i]!)) this.missingCounts[f * stride + m]!--;
-    for (const f of this.dictCols) if (this.texts[f]!.isMissing(i)) this.missingCounts[f * stride + m]!--;
-  }
-
-  /** The batch's columns for `rows` (null: all n rows), strings dictionary-encoded. */
-  private encode(n: number, rows: Int32Array | null): Batch {
-    const kept = rows === null ? n : rows.length;
-    const pick = <T extends Float64Array | Int32Array | Uint8Array>(a: T): T => {
-      if (rows === null) return a.subarray(0, n) as T;
-      const out = new (a.constructor as new (k: number) => T)(kept);
-      for (let j = 0; j < kept; j++) out[j] = a[rows[j]!]!;
-      return out;
-    };
-    const columns = new Map<string, Column>();
-    this.fields.forEach((f, i) => {
-      if (!f.emit) return;
-      if (f.dict === null) {
-        columns.set(f.name, { kind: 'number', values: pick(this.nums[i]!) });
-        return;
-      }
-      // the request field's codes were made for every row by dropDuplicates
-      const codes = i === this.rf ? pick(this.codes[i]!) : f.dict.codesOf(this.texts[i]!.column(), rows, kept);
-      const col: Column = { kind: 'dict', codes, dict: f.dict.dict };
-      const numeric = f.dict.numeric;
-      if (numeric) {
-        const nums = new Float64Array(kept);
-        for (let j = 0; j < kept; j++) {
-          const c = codes[j]!;
-          nums[j] = c < 0 ? NaN : numeric[c]!;
-        }
-        col.numeric = nums;
-      }
-      columns.set(f.name, col);
-    });
-    return { length: kept, model: pick(this.model), columns };
   }
 
   private syncMissing(): void {

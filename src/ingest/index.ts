@@ -11,9 +11,14 @@
  * unreadable file) are CliErrors thrown from the iteration (exit 65).
  */
 import { CliError, dataError } from '../cli/exitCode.js';
-import { checkAccount, newAccount, parseMaxBadRows, type BadRowLimit } from './account.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { checkAccount, newAccount, parseMaxBadRows, REJECT_REASONS, type BadRowLimit } from './account.js';
 import type { ArrowReader } from './arrow.js';
-import { BatchBuilder, type FileFormat } from './builder.js';
+import { BatchBuilder, resolveFields, type FileFormat, type RawBatch } from './builder.js';
+import { countMissing, Encoder } from './encode.js';
+import type { WorkerInput } from './worker.js';
 import type { CsvReader } from './csv.js';
 import { JsonlReader } from './jsonl.js';
 import { formatFromName, headBytes, isGzip, isZlibError, openBytes, peek, resolveInputs, sniffFormat, type Source } from './open.js';
@@ -26,6 +31,11 @@ export { progressLine, ProgressBar } from './progress.js';
 export interface LogReadOptions extends ReadOptions {
   /** draw a progress bar on stderr; the caller decides (stderr is a terminal, no --quiet) */
   progress?: boolean;
+  /**
+   * parse on a worker thread while this one encodes (files only, not stdin). Default: for inputs of
+   * THREADED_MIN_BYTES or more, unless the environment sets ABTOOL_THREADS=0
+   */
+  threads?: boolean;
 }
 
 export interface LogRead {
@@ -44,30 +54,150 @@ export function readLogs(inputs: readonly string[], plan: ReadPlan, options: Log
   const { sources, skipped } = resolveInputs(inputs);
   const account = newAccount(options.maxLocations);
   account.skipped = skipped;
-  const builder = new BatchBuilder(plan, account, options);
   const totalBytes = sources.reduce((s, src) => s + src.size, 0);
+  const threaded = options.threads ?? (totalBytes >= THREADED_MIN_BYTES && process.env.ABTOOL_THREADS !== '0');
+  const useWorker = threaded && sources.every((s) => s.kind === 'file') && existsSync(WORKER_FILE);
 
   async function* run(): AsyncGenerator<Batch> {
     const bar = options.progress === true ? new ProgressBar(totalBytes, (s) => void process.stderr.write(s)) : null;
-    let before = 0;
-    const report = (bytes: number): void => {
-      options.onProgress?.(before + bytes, account.rowsSeen);
-      bar?.update(before + bytes, account.rowsSeen);
+    const report = (bytes: number, rows: number): void => {
+      options.onProgress?.(bytes, rows);
+      bar?.update(bytes, rows);
     };
-    const readers = new Readers(builder);
     try {
-      for (const src of sources) {
-        yield* readSource(src, builder, readers, report);
-        before += src.size;
-        report(0);
+      if (useWorker) {
+        yield* readThreaded(sources, plan, account, options, report);
+      } else {
+        const builder = new BatchBuilder(plan, account, options);
+        yield* readSources(sources, builder, (bytes) => report(bytes, account.rowsSeen));
       }
-      yield* builder.finish();
     } finally {
       bar?.done();
     }
   }
 
   return { batches: run(), account, models: plan.models, files: sources, totalBytes };
+}
+
+/** Inputs at least this big are read by a worker thread while this thread encodes (see readThreaded). */
+export const THREADED_MIN_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The worker's compiled module. From src/ingest (tests) and dist/ingest alike this is dist/ingest/worker.js;
+ * when it is not there (sources run without a build) reads stay in one thread.
+ */
+const WORKER_URL = new URL('../../dist/ingest/worker.js', import.meta.url);
+const WORKER_FILE = fileURLToPath(WORKER_URL);
+
+/**
+ * Read every source in order into the builder, yielding batches as they are sealed, then the last
+ * one. `report(bytes)` gets the bytes read so far over all sources.
+ */
+export async function* readSources(sources: Source[], builder: BatchBuilder, report: (bytes: number) => void): AsyncGenerator<Batch> {
+  let before = 0;
+  const readers = new Readers(builder);
+  for (const src of sources) {
+    yield* readSource(src, builder, readers, (bytes) => report(before + bytes));
+    before += src.size;
+    report(before);
+  }
+  yield* builder.finish();
+}
+
+/**
+ * A read on two threads: a worker parses, types and checks the rows (worker.ts) and posts raw
+ * batches; this thread finds duplicates and dictionary-encodes them (Encoder) as they arrive, so the
+ * two halves of the work overlap. Rows, batches' contents and the account are the same as a read in
+ * one thread; the worker's account (everything but duplicates) is merged in at the end.
+ */
+async function* readThreaded(
+  sources: Source[],
+  plan: ReadPlan,
+  account: IngestAccount,
+  options: ReadOptions,
+  report: (bytes: number, rows: number) => void,
+): AsyncGenerator<Batch> {
+  const { fields, rf } = resolveFields(plan);
+  const encoder = new Encoder(fields, rf, plan.models, account, options.strict === true);
+  const consumedBuffer = new SharedArrayBuffer(4);
+  const consumed = new Int32Array(consumedBuffer);
+  const input: WorkerInput = {
+    sources,
+    plan,
+    options: { strict: options.strict, maxLocations: options.maxLocations, batchSize: options.batchSize },
+    consumed: consumedBuffer,
+  };
+  const worker = new Worker(WORKER_URL, { workerData: input });
+  type Message =
+    | { type: 'batch'; raw: RawBatch; bytes: number; rows: number }
+    | { type: 'progress'; bytes: number; rows: number }
+    | { type: 'done'; account: IngestAccount }
+    | { type: 'error'; exit: CliError['exit'] | 'internal'; message: string; stack?: string }
+    | { type: 'exit'; code: number };
+  const queue: Message[] = [];
+  let wake: (() => void) | null = null;
+  const push = (m: Message): void => {
+    queue.push(m);
+    wake?.();
+  };
+  worker.on('message', push);
+  worker.on('error', (e: Error) => push({ type: 'error', exit: 'internal', message: e.message, stack: e.stack }));
+  worker.on('exit', (code) => push({ type: 'exit', code }));
+  try {
+    for (;;) {
+      if (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      wake = null;
+      const m = queue.shift()!;
+      if (m.type === 'batch') {
+        report(m.bytes, m.rows);
+        const batch = encoder.encode(m.raw);
+        Atomics.add(consumed, 0, 1);
+        Atomics.notify(consumed, 0);
+        if (batch) yield batch;
+      } else if (m.type === 'progress') {
+        report(m.bytes, m.rows);
+      } else if (m.type === 'done') {
+        mergeAccount(account, m.account);
+        report(sources.reduce((s, src) => s + src.size, 0), account.rowsSeen);
+        return;
+      } else if (m.type === 'error') {
+        if (m.exit === 'internal') {
+          const e = new Error(`reading thread: ${m.message}`);
+          if (m.stack) e.stack = m.stack;
+          throw e;
+        }
+        throw new CliError(m.exit, m.message);
+      } else {
+        throw new Error(`the reading thread stopped (exit code ${m.code}) before it finished`);
+      }
+    }
+  } finally {
+    worker.removeAllListeners();
+    void worker.terminate();
+  }
+}
+
+/**
+ * The worker's account into this thread's, which holds only what encoding found: duplicates (their
+ * rejections, rows read taken back, missing values taken back).
+ */
+function mergeAccount(into: IngestAccount, from: IngestAccount): void {
+  const dupMissing = into.missing;
+  into.files.push(...from.files);
+  into.rowsSeen += from.rowsSeen;
+  into.rowsRead += from.rowsRead;
+  into.rowsRejected += from.rowsRejected;
+  for (const reason of REJECT_REASONS) {
+    const r = from.rejections[reason];
+    if (!r) continue;
+    const mine = into.rejections[reason];
+    into.rejections[reason] = mine ? { count: mine.count + r.count, first: [...r.first, ...mine.first].slice(0, into.maxLocations) } : r;
+  }
+  for (const [name, n] of Object.entries(from.unknownModels)) into.unknownModels[name] = (into.unknownModels[name] ?? 0) + n;
+  into.missing = from.missing;
+  for (const [field, row] of Object.entries(dupMissing)) for (const [model, n] of Object.entries(row)) countMissing(into.missing, field, model, n);
+  into.invalid = from.invalid;
+  into.blankLines += from.blankLines;
 }
 
 /**
