@@ -14,11 +14,51 @@
  * Checked against R 4.2 in test/core/distributions.test.ts (fixtures/reference/tails.json):
  * 2*pnorm(-9) = 2.257e-19, 2*pt(-40, 10) = 2.28e-12, qnorm(1e-300) = -37.047, ...
  */
-import erfc from '@stdlib/math-base-special-erfc';
-import erfcinv from '@stdlib/math-base-special-erfcinv';
-import gammainc from '@stdlib/math-base-special-gammainc';
-import betainc from '@stdlib/math-base-special-betainc';
-import tQuantileStdlib from '@stdlib/stats-base-dists-t-quantile';
+import { createRequire } from 'node:module';
+import type Erfc from '@stdlib/math-base-special-erfc';
+import type Erfcinv from '@stdlib/math-base-special-erfcinv';
+import type Gammainc from '@stdlib/math-base-special-gammainc';
+import type Betainc from '@stdlib/math-base-special-betainc';
+import type TQuantile from '@stdlib/stats-base-dists-t-quantile';
+
+/**
+ * The stdlib functions, loaded on first use: their modules take ~90 ms to load, which a command
+ * that computes no p-value (or computes them only after reading its logs) need not wait for.
+ */
+interface Stdlib {
+  erfc: typeof Erfc;
+  erfcinv: typeof Erfcinv;
+  gammainc: typeof Gammainc;
+  betainc: typeof Betainc;
+  tQuantile: typeof TQuantile;
+}
+let stdlib: Stdlib | null = null;
+
+/** Load the stdlib functions now (e.g. while another thread reads the logs). */
+export function loadDistributions(): Stdlib {
+  if (stdlib === null) {
+    const require = createRequire(import.meta.url);
+    stdlib = {
+      erfc: require('@stdlib/math-base-special-erfc') as typeof Erfc,
+      erfcinv: require('@stdlib/math-base-special-erfcinv') as typeof Erfcinv,
+      gammainc: require('@stdlib/math-base-special-gammainc') as typeof Gammainc,
+      betainc: require('@stdlib/math-base-special-betainc') as typeof Betainc,
+      tQuantile: require('@stdlib/stats-base-dists-t-quantile') as typeof TQuantile,
+    };
+  }
+  return stdlib;
+}
+
+const erfc = (x: number): number => (stdlib ?? loadDistributions()).erfc(x);
+const erfcinv = (x: number): number => (stdlib ?? loadDistributions()).erfcinv(x);
+const tQuantileStdlib = (p: number, df: number): number => (stdlib ?? loadDistributions()).tQuantile(p, df);
+function gammainc(x: number, s: number, regularized: boolean, upper: boolean): number {
+  return (stdlib ?? loadDistributions()).gammainc(x, s, regularized, upper);
+}
+/** stdlib's incomplete beta (also used by noncentralT.ts). */
+export function betainc(x: number, a: number, b: number, regularized: boolean, upper: boolean): number {
+  return (stdlib ?? loadDistributions()).betainc(x, a, b, regularized, upper);
+}
 
 /** P(Z <= z) for a standard normal Z. */
 export function normalCdf(z: number): number {

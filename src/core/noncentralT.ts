@@ -25,8 +25,7 @@
  *
  * (*) written loosely; see Lenth (1989) for the exact indexing.
  */
-import betainc from '@stdlib/math-base-special-betainc';
-import { normalCdf, studentTCdf, studentTSf } from './distributions.js';
+import { betainc, normalCdf, studentTCdf, studentTSf } from './distributions.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const LN_SQRT_PI = 0.5 * Math.log(Math.PI);
