@@ -30,7 +30,13 @@ export function newAccount(maxLocations = DEFAULT_MAX_LOCATIONS): IngestAccount 
 /** Count one rejected row (the caller counted it in rowsSeen) and keep its location if among the first few. */
 export function recordRejection(account: IngestAccount, reason: RejectReason, loc: Location): void {
   account.rowsRejected++;
-  const r = (account.rejections[reason] ??= { count: 0, first: [] });
+  let r = account.rejections[reason];
+  if (r === undefined) {
+    r = { count: 0, first: [] };
+    account.rejections[reason] = r;
+    // reasons in their canonical order, whatever order they were met in (reports list them so)
+    account.rejections = canonicalOrder(account.rejections);
+  }
   r.count++;
   if (r.first.length < account.maxLocations) r.first.push(loc);
 }
@@ -38,6 +44,16 @@ export function recordRejection(account: IngestAccount, reason: RejectReason, lo
 /** The error --strict stops with at the first rejected row (exit 65). */
 export function strictError(reason: RejectReason, loc: Location): Error {
   return dataError(`${formatLocation(loc)} — ${REJECTION_TEXT[reason]} (--strict stops at the first rejected row)`);
+}
+
+/** The same rejections, keyed in REJECT_REASONS order. */
+export function canonicalOrder(rejections: IngestAccount['rejections']): IngestAccount['rejections'] {
+  const out: IngestAccount['rejections'] = {};
+  for (const reason of REJECT_REASONS) {
+    const r = rejections[reason];
+    if (r) out[reason] = r;
+  }
+  return out;
 }
 
 /** `file:line: field: message` — how a location reads in messages. */

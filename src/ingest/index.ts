@@ -14,7 +14,7 @@ import { CliError, dataError } from '../cli/exitCode.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { checkAccount, newAccount, parseMaxBadRows, REJECT_REASONS, type BadRowLimit } from './account.js';
+import { canonicalOrder, checkAccount, newAccount, parseMaxBadRows, REJECT_REASONS, type BadRowLimit } from './account.js';
 import type { ArrowReader } from './arrow.js';
 import { BatchBuilder, resolveFields, type FileFormat, type RawBatch } from './builder.js';
 import { countMissing, Encoder } from './encode.js';
@@ -173,6 +173,9 @@ async function* readThreaded(
     }
   } finally {
     worker.removeAllListeners();
+    // release a worker waiting for room (flow control) before stopping it
+    Atomics.store(consumed, 0, 1 << 30);
+    Atomics.notify(consumed, 0);
     void worker.terminate();
   }
 }
@@ -193,6 +196,7 @@ function mergeAccount(into: IngestAccount, from: IngestAccount): void {
     const mine = into.rejections[reason];
     into.rejections[reason] = mine ? { count: mine.count + r.count, first: [...r.first, ...mine.first].slice(0, into.maxLocations) } : r;
   }
+  into.rejections = canonicalOrder(into.rejections);
   for (const [name, n] of Object.entries(from.unknownModels)) into.unknownModels[name] = (into.unknownModels[name] ?? 0) + n;
   into.missing = from.missing;
   for (const [field, row] of Object.entries(dupMissing)) for (const [model, n] of Object.entries(row)) countMissing(into.missing, field, model, n);

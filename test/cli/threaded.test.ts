@@ -1,0 +1,79 @@
+/**
+ * Through the built CLI: a log of 8 MB or more is parsed on a worker thread (ingest/index.ts). The
+ * report and exit code must be exactly those of a read in one thread (ABTOOL_THREADS=0), with bad
+ * rows, duplicates and --strict.
+ */
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { ROOT } from '../helpers/reference.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'abtool-threaded-'));
+const spec = join(ROOT, 'fixtures/examples/ab-win/spec.json');
+
+/** ~50k rows (over 8 MB) with a malformed line, a duplicate and a wrong type deep inside. */
+function bigLog(): string {
+  let state = 11;
+  const rand = (): number => ((state = (state * 1103515245 + 12345) % 2 ** 31), state / 2 ** 31);
+  const lines: string[] = [];
+  for (let i = 0; i < 50_000; i++) {
+    const user = Math.floor(rand() * 12_000);
+    const model = user % 2 ? 'challenger' : 'champion';
+    const country = ['BR', 'DE', 'IN', 'US'][user % 4];
+    const row = {
+      ts: new Date(Date.UTC(2026, 10, 2) + i * 5000).toISOString(),
+      request_id: `req-${i}-${'x'.repeat(80)}`,
+      user_id: `user-${user}`,
+      model,
+      country,
+      prediction: rand() < 0.5 ? 'approve' : 'review',
+      latency_ms: Math.round((20 + 10 * rand() + (rand() < 0.01 ? 80 : 0)) * 100) / 100,
+      error: rand() < 0.002,
+      converted: rand() < (model === 'challenger' ? 0.12 : 0.1) ? 1 : 0,
+    };
+    lines.push(JSON.stringify(row));
+  }
+  lines[40_000] = '{"ts": "2026-11-03T00:00:00Z", "model": "champion", broken';
+  lines[45_000] = lines[44_000]!;
+  lines[46_000] = lines[46_000]!.replace(/"latency_ms":[0-9.]+/, '"latency_ms":"slow"');
+  const p = join(tmp, 'big.jsonl');
+  writeFileSync(p, lines.join('\n') + '\n');
+  return p;
+}
+
+const withoutTime = (s: string): string => s.replace(/"generated_at":"[^"]*"/, '');
+
+describe('threaded reading through the CLI', () => {
+  const log = bigLog();
+
+  it('the log is big enough to be read on a worker thread', () => {
+    expect(statSync(log).size).toBeGreaterThan(8 * 1024 * 1024);
+  });
+
+  it('gives the same report and exit code as one thread', () => {
+    const args = ['analyze', log, '--spec', spec, '--format', 'json', '--quiet'];
+    const two = runCli(args);
+    const one = runCli(args, { env: { ABTOOL_THREADS: '0' } });
+    expect(two.stderr).toBe('');
+    expect(two.code).toBe(one.code);
+    expect(withoutTime(two.stdout)).toBe(withoutTime(one.stdout));
+    const input = two.json().input;
+    expect(input.rows_seen).toBe(50_000);
+    expect(Object.fromEntries(Object.entries(input.rejections).map(([k, v]: [string, any]) => [k, v.first[0].line]))).toEqual({
+      malformed: 40_001,
+      'wrong-type': 46_001,
+      duplicate: 45_001,
+    });
+  });
+
+  it('--strict stops at the first rejected row, exit 65, the same way', () => {
+    const args = ['analyze', log, '--spec', spec, '--format', 'json', '--quiet', '--strict'];
+    const two = runCli(args);
+    const one = runCli(args, { env: { ABTOOL_THREADS: '0' } });
+    expect(two.code).toBe(65);
+    expect(two.stderr).toBe(one.stderr);
+    expect(two.stderr).toMatch(/big\.jsonl:40001: .*--strict stops at the first rejected row/);
+  });
+});
