@@ -20,7 +20,7 @@ import type { ColumnStore } from './aggregate.js';
 import { formatP, guardrailVerdict, primaryVerdict, runDecision, segmentDecision, type UnitsNeeded } from './decide.js';
 import { crossedUnitMask, dictColumn, segmentRows, type SegmentRows } from './groups.js';
 import { checkLock, type SpecLock } from './lock.js';
-import { computeMetric, type Metric, type MetricStats, type UnitSumsCache } from './metrics.js';
+import { computeMetric, prepareUnitSums, SortedValues, type Metric, type MetricStats, type UnitSumsCache } from './metrics.js';
 import type { FieldRoles } from './readPlan.js';
 import { distributions } from './distributions.js';
 import { evaluateRollback } from './rollback.js';
@@ -81,6 +81,18 @@ export function evaluate(spec: ExperimentSpec, roles: FieldRoles, store: ColumnS
     ...spec.guardrails.map((g) => ({ metric: g as Metric, role: 'guardrail' as const })),
   ];
   const scratch = new Int32Array(unitCol.dict.values.length);
+  // sorted values shared by every test, quantile and chart of the same rows; the overall
+  // segment's are merged from a segment field's when its segments split the overall rows exactly
+  const sorted = new SortedValues();
+  for (const field of spec.segments) {
+    const parts = groups.filter((g) => field in g.segment);
+    for (const m of [0, 1] as const) {
+      const whole = groups[0]!.rows[m];
+      if (parts.length > 1 && parts.reduce((s, g) => s + g.rows[m].length, 0) === whole.length) {
+        sorted.partition(whole, parts.map((g) => g.rows[m]));
+      }
+    }
+  }
   const ctx = {
     store,
     unitCodes: unitCol.codes,
@@ -89,9 +101,11 @@ export function evaluate(spec: ExperimentSpec, roles: FieldRoles, store: ColumnS
     resamples: opts.resamples,
     seed: opts.seed,
     unitIsRequest: spec.unit === 'request_id',
+    sorted,
   };
   const stats: MetricStats[][] = groups.map((g) => {
     const cache: UnitSumsCache = new Map();
+    prepareUnitSums(metrics.map((m) => m.metric), g.rows, ctx, scratch, cache, g.units);
     return metrics.map(({ metric }) => computeMetric(metric, g.rows, ctx, scratch, cache, g.units));
   });
 
@@ -155,7 +169,7 @@ export function evaluate(spec: ExperimentSpec, roles: FieldRoles, store: ColumnS
 
   // shadow checks per segment; their p-values are adjusted across segments like the metrics'
   const wantShadow = spec.stage === 'shadow' || spec.agreement !== undefined || spec.drift.length > 0;
-  const shadows = wantShadow ? groups.map((g) => shadowReport(spec, roles, store, g, names)) : [];
+  const shadows = wantShadow ? groups.map((g) => shadowReport(spec, roles, store, g, names, sorted)) : [];
   if (wantShadow) adjustShadow(shadows, spec);
 
   const segments: SegmentReport[] = groups.map((g, gi) => {
@@ -288,7 +302,7 @@ export function evaluate(spec: ExperimentSpec, roles: FieldRoles, store: ColumnS
     data_to: Number.isFinite(tMax) ? new Date(tMax).toISOString() : null,
   };
   if (rollback) report.rollback = rollback;
-  report.distributions = distributions(spec, store, groups[0]!.rows, names);
+  report.distributions = distributions(spec, store, groups[0]!.rows, names, sorted);
   return report;
 }
 
@@ -396,7 +410,7 @@ function adjustShadow(shadows: ShadowReport[], spec: ExperimentSpec): void {
   });
 }
 
-function shadowReport(spec: ExperimentSpec, roles: FieldRoles, store: ColumnStore, g: SegmentRows, names: [string, string]): ShadowReport {
+function shadowReport(spec: ExperimentSpec, roles: FieldRoles, store: ColumnStore, g: SegmentRows, names: [string, string], sorted: SortedValues): ShadowReport {
   const request = roles.request ? dictColumn(store, roles.request) : null;
   const predictionColumn = roles.prediction ? dictColumn(store, roles.prediction) : null;
   // a prediction field with no value at all is a field the logs do not have
@@ -407,8 +421,8 @@ function shadowReport(spec: ExperimentSpec, roles: FieldRoles, store: ColumnStor
   const agreementField = spec.agreement?.field ?? roles.prediction ?? 'prediction';
   return {
     agreement: pairs && (spec.stage === 'shadow' || spec.agreement) ? agreement(prediction, pairs, spec.agreement, agreementField, spec.alpha) : null,
-    drift: spec.drift.map((d) => drift(store, d, g.rows)),
+    drift: spec.drift.map((d) => drift(store, d, g.rows, sorted)),
     failures: pairs && spec.stage === 'shadow' ? failures(store, roles.error, prediction, pairs, g.rows, names, spec.alpha) : null,
-    latency: latencyOverhead(store, roles.latency, g.rows, names),
+    latency: latencyOverhead(store, roles.latency, g.rows, names, sorted),
   };
 }

@@ -52,9 +52,7 @@ export function segmentRows(
     keep[i] = u >= 0 && (!excludeCrossed || modelMask[u] !== 3) ? 1 : 0;
   }
   const out: SegmentRows[] = [];
-  const all = new Int32Array(n);
-  for (let i = 0; i < n; i++) all[i] = i;
-  out.push(build({}, all, store, unit, keep, modelMask, excludeCrossed));
+  out.push(build({}, null, store, unit, keep, modelMask, excludeCrossed));
   for (const field of segmentFields) {
     const col = segmentColumn(store, field);
     if (!col) continue;
@@ -125,17 +123,20 @@ function unitMarks(size: number): UnitMarks {
 
 function build(
   segment: Record<string, string>,
-  candidates: Int32Array,
+  candidates: Int32Array | null,
   store: ColumnStore,
   unit: Int32Array,
   keep: Uint8Array,
   modelMask: Uint8Array,
   excludeCrossed: boolean,
 ): SegmentRows {
+  // candidates: the rows to consider, ascending; null for every row of the store
+  const size = candidates ? candidates.length : store.length;
+  const model = store.model;
   const counts = [0, 0];
-  for (let j = 0; j < candidates.length; j++) {
-    const i = candidates[j]!;
-    if (keep[i]) counts[store.model[i]!]!++;
+  for (let j = 0; j < size; j++) {
+    const i = candidates ? candidates[j]! : j;
+    if (keep[i]) counts[model[i]!]!++;
   }
   const rows: [Int32Array, Int32Array] = [new Int32Array(counts[0]!), new Int32Array(counts[1]!)];
   let f0 = 0;
@@ -143,31 +144,33 @@ function build(
   // distinct units of this segment and the models each was seen under here, marked by a stamp
   const m = unitMarks(modelMask.length);
   const stamp = ++m.next;
-  const seenUnits: number[] = [];
+  const seenUnits = new Int32Array(Math.min(size, modelMask.length));
+  let seen = 0;
   let crossed = 0;
-  for (let j = 0; j < candidates.length; j++) {
-    const i = candidates[j]!;
+  for (let j = 0; j < size; j++) {
+    const i = candidates ? candidates[j]! : j;
     const u = unit[i]!;
     if (u < 0) continue;
-    const model = store.model[i]!;
+    const mo = model[i]!;
     if (m.stamp[u] !== stamp) {
       m.stamp[u] = stamp;
       m.bits[u] = 0;
-      seenUnits.push(u);
+      seenUnits[seen++] = u;
       if (modelMask[u] === 3) crossed++;
     }
-    m.bits[u]! |= 1 << model;
+    m.bits[u]! |= 1 << mo;
     if (!keep[i]) continue;
-    if (model === 0) rows[0][f0++] = i;
+    if (mo === 0) rows[0][f0++] = i;
     else rows[1][f1++] = i;
   }
   const units: [number, number] = [0, 0];
-  for (const u of seenUnits) {
+  for (let k = 0; k < seen; k++) {
+    const u = seenUnits[k]!;
     // crossed units whose rows were excluded count in neither arm
     if (excludeCrossed && modelMask[u] === 3) continue;
     const bits = m.bits[u]!;
     if (bits & 1) units[0]++;
     if (bits & 2) units[1]++;
   }
-  return { segment, rows, units, crossedUnits: crossed, totalUnits: seenUnits.length };
+  return { segment, rows, units, crossedUnits: crossed, totalUnits: seen };
 }

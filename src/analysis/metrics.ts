@@ -14,7 +14,8 @@
  * two-proportion z-test with continuity correction, Welch's t, Mann-Whitney, the bootstrap.
  */
 import { bootstrapTwoSample } from '../core/bootstrap.js';
-import { mannWhitneyU } from '../core/mannWhitneyU.js';
+import { mannWhitneyUSorted } from '../core/mannWhitneyU.js';
+import { sortAscending, sortByGroup } from '../core/ranks.js';
 import { normalQuantile } from '../core/distributions.js';
 import { createRng } from '../core/rng.js';
 import { summarize, type MeanSummary } from '../core/summaries.js';
@@ -60,6 +61,8 @@ export interface MetricContext {
   seed: number;
   /** the unit is the request: no per-unit aggregation */
   unitIsRequest: boolean;
+  /** sorted values shared with the other consumers of the same rows (a fresh cache when absent) */
+  sorted?: SortedValues;
 }
 
 /** Values of `field` at `rows` that are present (missing = NaN is skipped). */
@@ -73,6 +76,62 @@ export function presentValues(values: Float64Array, rows: Int32Array): Float64Ar
     if (!Number.isNaN(v)) out[k++] = v;
   }
   return out;
+}
+
+/**
+ * The present values of a field at a group's rows, sorted ascending, computed once per evaluation
+ * and shared by everything that needs them in order (quantiles, the latency overhead and CDF, KS
+ * drift). Keyed by the identity of the value column and of the row list. When a row list is known
+ * to be split exactly by a segment field (`partition`), it and its parts are sorted together in
+ * one grouped sort; the arrays are the same as sorting each on its own.
+ * The arrays handed out are shared: callers must not modify them.
+ */
+export class SortedValues {
+  private readonly byColumn = new Map<Float64Array, Map<Int32Array, Float64Array>>();
+  private readonly parts = new Map<Int32Array, { parts: Int32Array[]; tags: Int32Array | null }>();
+  /** per row of the store: its part in the partition of the row list that holds it */
+  private partOf: Int32Array | null = null;
+
+  /** Declare that `parts` (disjoint row lists) together hold exactly the rows of `whole`. */
+  partition(whole: Int32Array, parts: Int32Array[]): void {
+    let total = 0;
+    for (const p of parts) total += p.length;
+    if (total !== whole.length) throw new Error(`internal: a partition of ${whole.length} rows holds ${total}`);
+    if (!this.parts.has(whole)) this.parts.set(whole, { parts, tags: null });
+  }
+
+  /** The present (non-NaN) values of `values` at `rows`, ascending. */
+  get(values: Float64Array, rows: Int32Array): Float64Array {
+    let byRows = this.byColumn.get(values);
+    if (!byRows) this.byColumn.set(values, (byRows = new Map()));
+    let out = byRows.get(rows);
+    if (out) return out;
+    const split = this.parts.get(rows);
+    if (!split) {
+      out = sortAscending(presentValues(values, rows));
+      byRows.set(rows, out);
+      return out;
+    }
+    split.tags ??= this.tags(values.length, rows, split.parts);
+    const sorted = sortByGroup(values, split.tags, split.parts.length, rows);
+    byRows.set(rows, sorted.all);
+    split.parts.forEach((p, k) => {
+      if (!byRows.has(p)) byRows.set(p, sorted.groups[k]!);
+    });
+    return sorted.all;
+  }
+
+  /** For each row of `whole`, the index of the part holding it. */
+  private tags(size: number, whole: Int32Array, parts: Int32Array[]): Int32Array {
+    if (!this.partOf || this.partOf.length < size) this.partOf = new Int32Array(size);
+    const partOf = this.partOf;
+    parts.forEach((p, k) => {
+      for (let j = 0; j < p.length; j++) partOf[p[j]!] = k;
+    });
+    const tags = new Int32Array(whole.length);
+    for (let j = 0; j < whole.length; j++) tags[j] = partOf[whole[j]!]!;
+    return tags;
+  }
 }
 
 export interface UnitSums {
@@ -115,6 +174,115 @@ function unitSums(values: Float64Array, rows: Int32Array, unitCodes: Int32Array,
     if (n[k]! > maxPerUnit) maxPerUnit = n[k]!;
   }
   return { units, y: y.subarray(0, units), n: n.subarray(0, units), maxPerUnit };
+}
+
+/**
+ * unitSums of several fields over the same rows, sharing the unit lookup: one pass finds each
+ * row's unit slot (in order of first appearance), counts it, and adds the values of up to three
+ * fields; further fields take another pass each three. Equal to unitSums field by field when the
+ * field has a value at every row (same slots, same order of additions); a field with a missing
+ * value at some row is recomputed by unitSums.
+ */
+function fusedUnitSums(columns: Float64Array[], rows: Int32Array, unitCodes: Int32Array, scratch: Int32Array, armUnits?: number): UnitSums[] {
+  const cap = Math.min(rows.length, scratch.length, armUnits ?? Infinity);
+  const n = new Float64Array(cap);
+  const slots = new Int32Array(cap);
+  const slotOf = columns.length > 3 ? new Int32Array(rows.length) : null;
+  const sums = columns.map(() => new Float64Array(cap));
+  const missing = columns.map(() => false);
+  // a chunk of three columns; a short chunk repeats its first column into a throwaway sum
+  const spare = columns.length % 3 ? new Float64Array(cap) : sums[0]!;
+  const chunk = (k: number): [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array] => [
+    columns[k]!,
+    columns[k + 1] ?? columns[k]!,
+    columns[k + 2] ?? columns[k]!,
+    sums[k]!,
+    sums[k + 1] ?? spare,
+    sums[k + 2] ?? spare,
+  ];
+  let units = 0;
+  {
+    const [c0, c1, c2, y0, y1, y2] = chunk(0);
+    let nan0 = false;
+    let nan1 = false;
+    let nan2 = false;
+    for (let j = 0; j < rows.length; j++) {
+      const i = rows[j]!;
+      const u = unitCodes[i]!;
+      let s = scratch[u]! - 1;
+      if (s < 0) {
+        s = units++;
+        slots[s] = u;
+        scratch[u] = s + 1;
+      }
+      if (slotOf) slotOf[j] = s;
+      n[s]!++;
+      const v0 = c0[i]!;
+      const v1 = c1[i]!;
+      const v2 = c2[i]!;
+      if (v0 !== v0) nan0 = true;
+      if (v1 !== v1) nan1 = true;
+      if (v2 !== v2) nan2 = true;
+      y0[s]! += v0;
+      y1[s]! += v1;
+      y2[s]! += v2;
+    }
+    missing[0] = nan0;
+    if (columns.length > 1) missing[1] = nan1;
+    if (columns.length > 2) missing[2] = nan2;
+  }
+  for (let k = 3; k < columns.length; k += 3) {
+    const [c0, c1, c2, y0, y1, y2] = chunk(k);
+    for (let j = 0; j < rows.length; j++) {
+      const i = rows[j]!;
+      const s = slotOf![j]!;
+      const v0 = c0[i]!;
+      const v1 = c1[i]!;
+      const v2 = c2[i]!;
+      if (v0 !== v0) missing[k] = true;
+      if (v1 !== v1) missing[k + 1] = true;
+      if (v2 !== v2) missing[k + 2] = true;
+      y0[s]! += v0;
+      y1[s]! += v1;
+      y2[s]! += v2;
+    }
+  }
+  let maxPerUnit = 0;
+  for (let k = 0; k < units; k++) {
+    scratch[slots[k]!] = 0;
+    if (n[k]! > maxPerUnit) maxPerUnit = n[k]!;
+  }
+  const counts = n.subarray(0, units);
+  return columns.map((values, k) =>
+    missing[k] ? unitSums(values, rows, unitCodes, scratch, armUnits) : { units, y: sums[k]!.subarray(0, units), n: counts, maxPerUnit },
+  );
+}
+
+/**
+ * Fill `cache` with the per-unit sums of every field the metrics aggregate per unit (all but the
+ * quantile metrics), all fields of an arm in one fused pass; computeMetric then finds them there.
+ */
+export function prepareUnitSums(
+  metrics: readonly Metric[],
+  rows: [Int32Array, Int32Array],
+  ctx: MetricContext,
+  scratch: Int32Array,
+  cache: UnitSumsCache,
+  units?: [number, number],
+): void {
+  const fields: string[] = [];
+  const columns: Float64Array[] = [];
+  for (const metric of metrics) {
+    if (metric.type === 'quantile' || fields.includes(metric.field) || cache.has(metric.field)) continue;
+    const col = ctx.store.columns.get(metric.field);
+    if (!col || col.kind !== 'number') continue;
+    fields.push(metric.field);
+    columns.push(metricValues(metric.field, col.values));
+  }
+  if (fields.length === 0) return;
+  const a = fusedUnitSums(columns, rows[0], ctx.unitCodes, scratch, units?.[0]);
+  const b = fusedUnitSums(columns, rows[1], ctx.unitCodes, scratch, units?.[1]);
+  fields.forEach((f, k) => cache.set(f, [a[k]!, b[k]!]));
 }
 
 /** The delta-method summary of a ratio of sums: mean = R, m2 = sum of squared linearised values. */
@@ -197,6 +365,14 @@ function absentAsZero(values: Float64Array): Float64Array {
   return out;
 }
 
+/**
+ * The values a metric reads: the contract's `error` is "true or a message when the call failed", so
+ * an absent or null error is a success, not a missing value (logs often write it only on failure).
+ */
+function metricValues(field: string, values: Float64Array): Float64Array {
+  return field === 'error' ? absentAsZero(values) : values;
+}
+
 /** Per-unit sums of one field in one segment, shared by the metrics on that field. */
 export type UnitSumsCache = Map<string, [UnitSums, UnitSums]>;
 
@@ -212,9 +388,7 @@ export function computeMetric(
   if (!col || col.kind !== 'number') {
     return noResult(TEST_TEXT[metric.test], `no values of "${metric.field}" in the logs`);
   }
-  // the contract's `error` is "true or a message when the call failed": an absent or null error is a
-  // success, not a missing value (logs often write it only on failure)
-  const values = metric.field === 'error' ? absentAsZero(col.values) : col.values;
+  const values = metricValues(metric.field, col.values);
   const confidence = 1 - ctx.alpha;
 
   const key = metric.field;
@@ -229,9 +403,17 @@ export function computeMetric(
   // a bootstrap over records would ignore the units (a heavy user could manufacture significance), so
   // a clustered proportion or mean keeps the delta method even when the spec asks for the bootstrap
   if (metric.type === 'quantile' || (metric.test === 'bootstrap' && !clustered)) {
-    const a = presentValues(values, rows[0]);
-    const b = presentValues(values, rows[1]);
     const q = metric.type === 'quantile' ? metric.quantile! : null;
+    // a quantile's bootstrap depends only on the values, not their order: the shared sorted ones do
+    // (unless a value is infinite, where the bootstrap's message names its position in row order)
+    const sorted = ctx.sorted ?? new SortedValues();
+    const arm = (r: Int32Array): Float64Array => {
+      if (q === null) return presentValues(values, r);
+      const s = sorted.get(values, r);
+      return s.length === 0 || (Number.isFinite(s[0]!) && Number.isFinite(s[s.length - 1]!)) ? s : presentValues(values, r);
+    };
+    const a = arm(rows[0]);
+    const b = arm(rows[1]);
     const label = q === null ? 'mean' : `p${Number((q * 100).toPrecision(6))}`;
     const test = `bootstrap ${label} (percentile, ${ctx.resamples} resamples of records)`;
     if (a.length === 0 || b.length === 0) {
@@ -283,10 +465,13 @@ export function computeMetric(
     const ma = clustered ? sa.y.map((y, k) => y / sa.n[k]!) : sa.y;
     const mb = clustered ? sb.y.map((y, k) => y / sb.n[k]!) : sb.y;
     const test = clustered ? 'Mann-Whitney U on per-unit means (Hodges-Lehmann shift)' : 'Mann-Whitney U (Hodges-Lehmann shift)';
-    const r = mannWhitneyU(ma, mb, { alternative: 'two-sided', confidence });
+    // mannWhitneyU(ma, mb) sorts copies of the same values the same way; the medians reuse them
+    const sortedA = sortAscending(ma);
+    const sortedB = sortAscending(mb);
+    const r = mannWhitneyUSorted(sortedA, sortedB, { alternative: 'two-sided', confidence });
     if (r.degenerate) return noResult(test, r.reason, { nControl: ma.length, nTreatment: mb.length, nUnit, clustered });
-    const medA = median(ma);
-    const medB = median(mb);
+    const medA = medianSorted(sortedA);
+    const medB = medianSorted(sortedB);
     return {
       test,
       nControl: ma.length,
@@ -445,8 +630,7 @@ function noEvents(sa: UnitSums, sb: UnitSums, confidence: number, nUnit: 'units'
   };
 }
 
-function median(xs: Float64Array): number {
-  const s = Float64Array.from(xs).sort();
+function medianSorted(s: Float64Array): number {
   const n = s.length;
   return n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
 }

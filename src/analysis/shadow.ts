@@ -4,14 +4,14 @@
  * class labels), KS drift of score-like fields, the challenger's failures (errors, missing or
  * NaN predictions, requests it never logged) against the champion's, and its latency overhead.
  */
-import { ksTwoSample } from '../core/ksTwoSample.js';
-import { quantile } from '../core/quantile.js';
+import { ksTwoSampleSorted } from '../core/ksTwoSample.js';
+import { quantileSorted } from '../core/quantile.js';
 import { twoProportionZTest } from '../core/twoProportionZTest.js';
 import { wilsonInterval } from '../core/wilson.js';
 import type { AgreementReport, DriftReport, LatencyOverhead, ShadowFailures } from '../report/model.js';
 import type { ColumnStore, DictColumn } from './aggregate.js';
 import { formatP } from './decide.js';
-import { presentValues } from './metrics.js';
+import { SortedValues } from './metrics.js';
 import type { AgreementCheck, DriftCheck } from './spec.js';
 
 /** Most distinct labels for Cohen's kappa to be meaningful (class predictions, not scores). */
@@ -137,18 +137,18 @@ export function cohensKappa(a: number[], b: number[], k: number): number | null 
   return pe === 1 ? null : (po - pe) / (1 - pe);
 }
 
-export function drift(store: ColumnStore, check: DriftCheck, rows: [Int32Array, Int32Array]): DriftReport {
+export function drift(store: ColumnStore, check: DriftCheck, rows: [Int32Array, Int32Array], sorted: SortedValues = new SortedValues()): DriftReport {
   const col = store.columns.get(check.field);
   const base = { field: check.field, max_ks: check.maxKs };
   if (!col || col.kind !== 'number') {
     return { ...base, ks: null, p_value: null, n_control: 0, n_treatment: 0, ok: null, reason: `no numeric "${check.field}" values in the logs: drift cannot be checked` };
   }
-  const a = presentValues(col.values, rows[0]);
-  const b = presentValues(col.values, rows[1]);
+  const a = sorted.get(col.values, rows[0]);
+  const b = sorted.get(col.values, rows[1]);
   if (a.length === 0 || b.length === 0) {
     return { ...base, ks: null, p_value: null, n_control: a.length, n_treatment: b.length, ok: null, reason: `the ${a.length === 0 ? 'champion' : 'challenger'} has no "${check.field}" values: drift cannot be checked` };
   }
-  const r = ksTwoSample(a, b, { alternative: 'two-sided', method: 'auto' });
+  const r = ksTwoSampleSorted(a, b, { alternative: 'two-sided', method: 'auto' });
   if (r.degenerate) {
     return { ...base, ks: null, p_value: null, n_control: a.length, n_treatment: b.length, ok: null, reason: `drift cannot be checked: ${r.reason}` };
   }
@@ -253,13 +253,19 @@ export function judgeFailures(
   return { ok, reason: ok ? f.counts : `${f.counts}: significantly higher (${formatP(pAdjusted)})` };
 }
 
-export function latencyOverhead(store: ColumnStore, field: string | null, rows: [Int32Array, Int32Array], names: [string, string]): LatencyOverhead | null {
+export function latencyOverhead(
+  store: ColumnStore,
+  field: string | null,
+  rows: [Int32Array, Int32Array],
+  names: [string, string],
+  sorted: SortedValues = new SortedValues(),
+): LatencyOverhead | null {
   if (!field) return null;
   const col = store.columns.get(field);
   if (!col || col.kind !== 'number') return null;
-  const a = presentValues(col.values, rows[0]);
-  const b = presentValues(col.values, rows[1]);
-  const q = (x: Float64Array, p: number) => (x.length ? quantile(x, p) : null);
+  const a = sorted.get(col.values, rows[0]);
+  const b = sorted.get(col.values, rows[1]);
+  const q = (x: Float64Array, p: number) => (x.length ? quantileSorted(x, p) : null);
   const a50 = q(a, 0.5);
   const b50 = q(b, 0.5);
   const a99 = q(a, 0.99);

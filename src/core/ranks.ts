@@ -129,3 +129,168 @@ export function pooledTieGroupsSorted(a: Float64Array, b: Float64Array): Int32Ar
   }
   return Int32Array.from(sizes);
 }
+
+/** Below this many values the built-in sort is as fast as the radix passes. */
+const RADIX_MIN = 2048;
+
+/**
+ * An ascending copy of a sample, the same array `Float64Array.from(x).sort()` gives (NaN last,
+ * -0 before +0), about twice as fast on large samples: an LSD radix sort on the bits of the
+ * doubles, six passes of 11 bits. Each double's bits are mapped to an unsigned 64-bit key in the
+ * same order as the numbers (positive: the sign bit set; negative: every bit flipped), so -Infinity
+ * < negatives < -0 < +0 < positives < +Infinity; NaN is set aside and put last. A pass whose digit
+ * is the same for every value is skipped.
+ */
+export function sortAscending(x: ArrayLike<number>): Float64Array {
+  const n = x.length;
+  if (n < RADIX_MIN) return sortedCopy(x);
+  const out = new Float64Array(n);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[i]!;
+    if (v === v) out[m++] = v;
+  }
+  radixSortInPlace(out, m, null);
+  out.fill(NaN, m);
+  return out;
+}
+
+export interface GroupedSort {
+  /** every value, ascending */
+  all: Float64Array;
+  /** the values of each group, ascending */
+  groups: Float64Array[];
+}
+
+/**
+ * Sorts a sample made of groups once and returns both the whole sample's order and each group's:
+ * `all` is the same array as `Float64Array.from(values).sort()`, `groups[g]` the same as sorting
+ * the values whose `group[i]` is g on their own (a radix sort is stable, so splitting the sorted
+ * whole by group keeps each group sorted). `group[i]` must be in 0..count-1; NaN values are left
+ * out of both. With `index`, the sample is values[index[i]] (group[i] its group), read in place
+ * instead of gathered into a copy first. Cheaper than sorting the groups and merging them, or
+ * sorting twice.
+ */
+export function sortByGroup(values: ArrayLike<number>, group: ArrayLike<number>, count: number, index?: ArrayLike<number>): GroupedSort {
+  const n = index ? index.length : values.length;
+  if (group.length !== n) throw new ArgumentError('group', `must have one entry per value (${n}), got ${group.length}`);
+  if (!(Number.isInteger(count) && count >= 0)) throw new ArgumentError('count', `must be a whole number >= 0 (got ${count})`);
+  const keys = new Float64Array(n);
+  const tags = new Int32Array(n);
+  const sizes = new Int32Array(count);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const v = index ? values[index[i]!]! : values[i]!;
+    if (v !== v) continue;
+    const g = group[i]!;
+    if (!(g >= 0 && g < count && Number.isInteger(g))) throw new ArgumentError('group', `entry ${i} is ${g}, not a group number from 0 to ${count - 1}`);
+    keys[m] = v;
+    tags[m++] = g;
+    sizes[g]!++;
+  }
+  radixSortInPlace(keys, m, tags);
+  const groups = Array.from(sizes, (size) => new Float64Array(size));
+  const fill = new Int32Array(count);
+  for (let i = 0; i < m; i++) {
+    const g = tags[i]!;
+    groups[g]![fill[g]!++] = keys[i]!;
+  }
+  return { all: m === n ? keys : keys.slice(0, m), groups };
+}
+
+/**
+ * Sorts x[0..m) (no NaN) in place by an LSD radix sort on the bits, moving `tags` along (stable).
+ * Each double's bits become an unsigned 64-bit key in the numbers' order (positive: sign bit set;
+ * negative: every bit flipped), sorted in six passes of 11 bits; a pass whose digit is the same for
+ * every value is skipped.
+ */
+function radixSortInPlace(x: Float64Array, m: number, tags: Int32Array | null): void {
+  if (m < 2) return;
+  // little-endian words: [2i] the low 32 bits, [2i + 1] the high ones (sign, exponent, mantissa top)
+  const words = new Uint32Array(x.buffer, x.byteOffset, 2 * m);
+  let src: Uint32Array = words;
+  const hist = new Int32Array(6 * 2048);
+  for (let i = 0; i < 2 * m; i += 2) {
+    let lo = src[i]!;
+    let hi = src[i + 1]!;
+    if (hi & 0x80000000) {
+      lo = ~lo >>> 0;
+      hi = ~hi >>> 0;
+    } else hi = (hi | 0x80000000) >>> 0;
+    src[i] = lo;
+    src[i + 1] = hi;
+    hist[lo & 2047]!++;
+    hist[2048 + ((lo >>> 11) & 2047)]!++;
+    hist[4096 + (lo >>> 22)]!++;
+    hist[6144 + (hi & 2047)]!++;
+    hist[8192 + ((hi >>> 11) & 2047)]!++;
+    hist[10240 + (hi >>> 22)]!++;
+  }
+  let dst: Uint32Array = new Uint32Array(2 * m);
+  let tagSrc: Int32Array | null = tags;
+  let tagDst: Int32Array | null = tags ? new Int32Array(m) : null;
+  for (let d = 0; d < 6; d++) {
+    const base = d * 2048;
+    let constant = false;
+    let sum = 0;
+    for (let b = 0; b < 2048; b++) {
+      const c = hist[base + b]!;
+      if (c === m) constant = true;
+      hist[base + b] = sum;
+      sum += c;
+    }
+    if (constant) continue;
+    if (tagSrc) radixPassTagged(src, dst, tagSrc, tagDst!, hist, base, (d % 3) * 11, d < 3 ? 0 : 1, m);
+    else radixPass(src, dst, hist, base, (d % 3) * 11, d < 3 ? 0 : 1, m);
+    const t = src;
+    src = dst;
+    dst = t;
+    const tt = tagSrc;
+    tagSrc = tagDst;
+    tagDst = tt;
+  }
+  if (src !== words) {
+    words.set(src);
+    if (tags) tags.set(tagSrc!);
+  }
+  for (let i = 0; i < 2 * m; i += 2) {
+    const lo = words[i]!;
+    const hi = words[i + 1]!;
+    if (hi & 0x80000000) words[i + 1] = hi & 0x7fffffff;
+    else {
+      words[i] = ~lo;
+      words[i + 1] = ~hi;
+    }
+  }
+}
+
+/** One stable counting-sort pass of `m` keys on the 11-bit digit at `shift` of word `word`. */
+function radixPass(src: Uint32Array, dst: Uint32Array, offsets: Int32Array, base: number, shift: number, word: number, m: number): void {
+  for (let i = 0; i < 2 * m; i += 2) {
+    const digit = base + ((src[i + word]! >>> shift) & 2047);
+    const p = offsets[digit]!++ << 1;
+    dst[p] = src[i]!;
+    dst[p + 1] = src[i + 1]!;
+  }
+}
+
+/** radixPass moving a tag with each key. */
+function radixPassTagged(
+  src: Uint32Array,
+  dst: Uint32Array,
+  tagSrc: Int32Array,
+  tagDst: Int32Array,
+  offsets: Int32Array,
+  base: number,
+  shift: number,
+  word: number,
+  m: number,
+): void {
+  for (let i = 0; i < m; i++) {
+    const digit = base + ((src[2 * i + word]! >>> shift) & 2047);
+    const p = offsets[digit]!++;
+    dst[2 * p] = src[2 * i]!;
+    dst[2 * p + 1] = src[2 * i + 1]!;
+    tagDst[p] = tagSrc[i]!;
+  }
+}

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { sortAscending, sortByGroup } from '../../src/core/ranks.js';
+
+/** A seeded generator so the cases are reproducible (mulberry32). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Same values in the same order, -0 and +0 told apart, NaN equal to NaN. */
+function expectSame(actual: Float64Array, expected: Float64Array): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i])) throw new Error(`position ${i}: ${actual[i]} where the sort has ${expected[i]}`);
+  }
+}
+
+function sample(n: number, seed: number, kind: 'continuous' | 'ties' | 'mixed'): Float64Array {
+  const r = rng(seed);
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    if (kind === 'continuous') x[i] = (r() - 0.3) * 10 ** Math.floor(r() * 12 - 6);
+    else if (kind === 'ties') x[i] = Math.floor(r() * 20) - 5;
+    else x[i] = [0, -0, Infinity, -Infinity, NaN, 1e-310, -1e-310, Number.MAX_VALUE, -Number.MIN_VALUE, r() * 100 - 50][Math.floor(r() * 10)]!;
+  }
+  return x;
+}
+
+describe('sortAscending', () => {
+  for (const kind of ['continuous', 'ties', 'mixed'] as const) {
+    for (const n of [0, 1, 5, 2047, 2048, 50_000]) {
+      it(`equals Float64Array.prototype.sort: ${kind}, n = ${n}`, () => {
+        const x = sample(n, n + 1, kind);
+        const copy = Float64Array.from(x);
+        expectSame(sortAscending(x), Float64Array.from(x).sort());
+        expectSame(x, copy); // the input is not modified
+      });
+    }
+  }
+
+  it('puts -0 before +0 and NaN last, like the built-in sort', () => {
+    const x = new Float64Array(5000);
+    for (let i = 0; i < x.length; i++) x[i] = [0, -0, NaN, -1, 1][i % 5]!;
+    const s = sortAscending(x);
+    expect(Object.is(s[999], -1)).toBe(true);
+    expect(Object.is(s[1000], -0)).toBe(true);
+    expect(Object.is(s[1999], -0)).toBe(true);
+    expect(Object.is(s[2000], 0)).toBe(true);
+    expect(Object.is(s[3999], 1)).toBe(true);
+    expect(Number.isNaN(s[4999])).toBe(true);
+    expectSame(s, Float64Array.from(x).sort());
+  });
+
+  it('sorts a constant sample (every pass skipped) and a plain array', () => {
+    expectSame(sortAscending(new Float64Array(4000).fill(2.5)), new Float64Array(4000).fill(2.5));
+    const arr = Array.from(sample(3000, 9, 'continuous'));
+    expectSame(sortAscending(arr), Float64Array.from(arr).sort());
+  });
+});
+
+describe('sortByGroup', () => {
+  const check = (values: Float64Array, group: Int32Array, count: number) => {
+    const r = sortByGroup(values, group, count);
+    const present = values.filter((v) => !Number.isNaN(v));
+    expectSame(r.all, Float64Array.from(present).sort());
+    expect(r.groups.length).toBe(count);
+    for (let g = 0; g < count; g++) {
+      expectSame(r.groups[g]!, values.filter((v, i) => group[i] === g && !Number.isNaN(v)).sort());
+    }
+  };
+
+  it('gives the sorted whole and each group sorted, as separate sorts do', () => {
+    for (const kind of ['continuous', 'ties', 'mixed'] as const) {
+      for (const n of [0, 1, 7, 3000, 40_000]) {
+        const values = sample(n, 7 * n + 3, kind);
+        const r = rng(n + 11);
+        const group = Int32Array.from(values, () => Math.floor(r() * 9));
+        check(values, group, 9);
+      }
+    }
+  });
+
+  it('keeps -0 before +0 in the whole and in every group, and drops NaN', () => {
+    const values = Float64Array.of(0, -0, NaN, 0, -0, -1, 2, -0, 0, NaN);
+    const group = Int32Array.of(0, 1, 0, 1, 0, 1, 0, 1, 2, 2);
+    check(values, group, 4); // group 3 is empty
+    expectSame(sortByGroup(values, group, 4).all, Float64Array.of(-1, -0, -0, -0, 0, 0, 0, 2));
+  });
+
+  it('rejects a group number out of range and a group list of the wrong length', () => {
+    expect(() => sortByGroup([1, 2], [0, 2], 2)).toThrow(/group/);
+    expect(() => sortByGroup([1, 2], [0], 2)).toThrow(/group/);
+    expect(() => sortByGroup([1, 2], [0, 0], -1)).toThrow(/count/);
+  });
+});
