@@ -189,64 +189,13 @@ function fusedUnitSums(columns: Float64Array[], rows: Int32Array, unitCodes: Int
   const slots = new Int32Array(cap);
   const slotOf = columns.length > 3 ? new Int32Array(rows.length) : null;
   const sums = columns.map(() => new Float64Array(cap));
-  const missing = columns.map(() => false);
+  const missing = new Uint8Array(columns.length + 2);
   // a chunk of three columns; a short chunk repeats its first column into a throwaway sum
   const spare = columns.length % 3 ? new Float64Array(cap) : sums[0]!;
-  const chunk = (k: number): [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array] => [
-    columns[k]!,
-    columns[k + 1] ?? columns[k]!,
-    columns[k + 2] ?? columns[k]!,
-    sums[k]!,
-    sums[k + 1] ?? spare,
-    sums[k + 2] ?? spare,
-  ];
-  let units = 0;
-  {
-    const [c0, c1, c2, y0, y1, y2] = chunk(0);
-    let nan0 = false;
-    let nan1 = false;
-    let nan2 = false;
-    for (let j = 0; j < rows.length; j++) {
-      const i = rows[j]!;
-      const u = unitCodes[i]!;
-      let s = scratch[u]! - 1;
-      if (s < 0) {
-        s = units++;
-        slots[s] = u;
-        scratch[u] = s + 1;
-      }
-      if (slotOf) slotOf[j] = s;
-      n[s]!++;
-      const v0 = c0[i]!;
-      const v1 = c1[i]!;
-      const v2 = c2[i]!;
-      if (v0 !== v0) nan0 = true;
-      if (v1 !== v1) nan1 = true;
-      if (v2 !== v2) nan2 = true;
-      y0[s]! += v0;
-      y1[s]! += v1;
-      y2[s]! += v2;
-    }
-    missing[0] = nan0;
-    if (columns.length > 1) missing[1] = nan1;
-    if (columns.length > 2) missing[2] = nan2;
-  }
-  for (let k = 3; k < columns.length; k += 3) {
-    const [c0, c1, c2, y0, y1, y2] = chunk(k);
-    for (let j = 0; j < rows.length; j++) {
-      const i = rows[j]!;
-      const s = slotOf![j]!;
-      const v0 = c0[i]!;
-      const v1 = c1[i]!;
-      const v2 = c2[i]!;
-      if (v0 !== v0) missing[k] = true;
-      if (v1 !== v1) missing[k + 1] = true;
-      if (v2 !== v2) missing[k + 2] = true;
-      y0[s]! += v0;
-      y1[s]! += v1;
-      y2[s]! += v2;
-    }
-  }
+  const c = (k: number) => columns[k] ?? columns[0]!;
+  const y = (k: number) => sums[k] ?? spare;
+  const units = slotsAndFirstChunk(rows, unitCodes, scratch, slots, n, slotOf, c(0), c(1), c(2), y(0), y(1), y(2), missing);
+  for (let k = 3; k < columns.length; k += 3) addChunk(rows, slotOf!, c(k), c(k + 1), c(k + 2), y(k), y(k + 1), y(k + 2), missing, k);
   let maxPerUnit = 0;
   for (let k = 0; k < units; k++) {
     scratch[slots[k]!] = 0;
@@ -256,6 +205,91 @@ function fusedUnitSums(columns: Float64Array[], rows: Int32Array, unitCodes: Int
   return columns.map((values, k) =>
     missing[k] ? unitSums(values, rows, unitCodes, scratch, armUnits) : { units, y: sums[k]!.subarray(0, units), n: counts, maxPerUnit },
   );
+}
+
+/**
+ * fusedUnitSums' first pass (its own function, so the loop is compiled on its own): assigns unit
+ * slots in order of first appearance, counts rows per slot, and adds three columns. Returns the
+ * number of slots; missing[0..2] is set for a column with a NaN.
+ */
+function slotsAndFirstChunk(
+  rows: Int32Array,
+  unitCodes: Int32Array,
+  scratch: Int32Array,
+  slots: Int32Array,
+  n: Float64Array,
+  slotOf: Int32Array | null,
+  c0: Float64Array,
+  c1: Float64Array,
+  c2: Float64Array,
+  y0: Float64Array,
+  y1: Float64Array,
+  y2: Float64Array,
+  missing: Uint8Array,
+): number {
+  let units = 0;
+  let nan0 = 0;
+  let nan1 = 0;
+  let nan2 = 0;
+  for (let j = 0; j < rows.length; j++) {
+    const i = rows[j]!;
+    const u = unitCodes[i]!;
+    let s = scratch[u]! - 1;
+    if (s < 0) {
+      s = units++;
+      slots[s] = u;
+      scratch[u] = s + 1;
+    }
+    if (slotOf !== null) slotOf[j] = s;
+    n[s]!++;
+    const v0 = c0[i]!;
+    const v1 = c1[i]!;
+    const v2 = c2[i]!;
+    if (v0 !== v0) nan0 = 1;
+    if (v1 !== v1) nan1 = 1;
+    if (v2 !== v2) nan2 = 1;
+    y0[s]! += v0;
+    y1[s]! += v1;
+    y2[s]! += v2;
+  }
+  missing[0] = nan0;
+  missing[1] = nan1;
+  missing[2] = nan2;
+  return units;
+}
+
+/** A further chunk of three columns over the slots found by the first pass. */
+function addChunk(
+  rows: Int32Array,
+  slotOf: Int32Array,
+  c0: Float64Array,
+  c1: Float64Array,
+  c2: Float64Array,
+  y0: Float64Array,
+  y1: Float64Array,
+  y2: Float64Array,
+  missing: Uint8Array,
+  k: number,
+): void {
+  let nan0 = 0;
+  let nan1 = 0;
+  let nan2 = 0;
+  for (let j = 0; j < rows.length; j++) {
+    const i = rows[j]!;
+    const s = slotOf[j]!;
+    const v0 = c0[i]!;
+    const v1 = c1[i]!;
+    const v2 = c2[i]!;
+    if (v0 !== v0) nan0 = 1;
+    if (v1 !== v1) nan1 = 1;
+    if (v2 !== v2) nan2 = 1;
+    y0[s]! += v0;
+    y1[s]! += v1;
+    y2[s]! += v2;
+  }
+  missing[k] = nan0;
+  missing[k + 1] = nan1;
+  missing[k + 2] = nan2;
 }
 
 /**

@@ -178,9 +178,26 @@ export function sortByGroup(values: ArrayLike<number>, group: ArrayLike<number>,
   const keys = new Float64Array(n);
   const tags = new Int32Array(n);
   const sizes = new Int32Array(count);
+  const m = gatherGrouped(values, index ?? null, group, count, keys, tags, sizes);
+  radixSortInPlace(keys, m, tags);
+  const groups = Array.from(sizes, (size) => new Float64Array(size));
+  splitGroups(keys, tags, m, groups, count);
+  return { all: m === n ? keys : keys.slice(0, m), groups };
+}
+
+/** The non-NaN values (at `index`, when given) and their groups, packed; returns how many. */
+function gatherGrouped(
+  values: ArrayLike<number>,
+  index: ArrayLike<number> | null,
+  group: ArrayLike<number>,
+  count: number,
+  keys: Float64Array,
+  tags: Int32Array,
+  sizes: Int32Array,
+): number {
   let m = 0;
-  for (let i = 0; i < n; i++) {
-    const v = index ? values[index[i]!]! : values[i]!;
+  for (let i = 0; i < group.length; i++) {
+    const v = index !== null ? values[index[i]!]! : values[i]!;
     if (v !== v) continue;
     const g = group[i]!;
     if (!(g >= 0 && g < count && Number.isInteger(g))) throw new ArgumentError('group', `entry ${i} is ${g}, not a group number from 0 to ${count - 1}`);
@@ -188,14 +205,16 @@ export function sortByGroup(values: ArrayLike<number>, group: ArrayLike<number>,
     tags[m++] = g;
     sizes[g]!++;
   }
-  radixSortInPlace(keys, m, tags);
-  const groups = Array.from(sizes, (size) => new Float64Array(size));
+  return m;
+}
+
+/** Deals the sorted values out to their groups, in order. */
+function splitGroups(keys: Float64Array, tags: Int32Array, m: number, groups: Float64Array[], count: number): void {
   const fill = new Int32Array(count);
   for (let i = 0; i < m; i++) {
     const g = tags[i]!;
     groups[g]![fill[g]!++] = keys[i]!;
   }
-  return { all: m === n ? keys : keys.slice(0, m), groups };
 }
 
 /**
@@ -210,22 +229,7 @@ function radixSortInPlace(x: Float64Array, m: number, tags: Int32Array | null): 
   const words = new Uint32Array(x.buffer, x.byteOffset, 2 * m);
   let src: Uint32Array = words;
   const hist = new Int32Array(6 * 2048);
-  for (let i = 0; i < 2 * m; i += 2) {
-    let lo = src[i]!;
-    let hi = src[i + 1]!;
-    if (hi & 0x80000000) {
-      lo = ~lo >>> 0;
-      hi = ~hi >>> 0;
-    } else hi = (hi | 0x80000000) >>> 0;
-    src[i] = lo;
-    src[i + 1] = hi;
-    hist[lo & 2047]!++;
-    hist[2048 + ((lo >>> 11) & 2047)]!++;
-    hist[4096 + (lo >>> 22)]!++;
-    hist[6144 + (hi & 2047)]!++;
-    hist[8192 + ((hi >>> 11) & 2047)]!++;
-    hist[10240 + (hi >>> 22)]!++;
-  }
+  toKeys(words, hist, m);
   let dst: Uint32Array = new Uint32Array(2 * m);
   let tagSrc: Int32Array | null = tags;
   let tagDst: Int32Array | null = tags ? new Int32Array(m) : null;
@@ -253,6 +257,31 @@ function radixSortInPlace(x: Float64Array, m: number, tags: Int32Array | null): 
     words.set(src);
     if (tags) tags.set(tagSrc!);
   }
+  fromKeys(words, m);
+}
+
+/** Doubles' bits to order-preserving keys, in place, and the histograms of the six digits. */
+function toKeys(words: Uint32Array, hist: Int32Array, m: number): void {
+  for (let i = 0; i < 2 * m; i += 2) {
+    let lo = words[i]!;
+    let hi = words[i + 1]!;
+    if (hi & 0x80000000) {
+      lo = ~lo >>> 0;
+      hi = ~hi >>> 0;
+    } else hi = (hi | 0x80000000) >>> 0;
+    words[i] = lo;
+    words[i + 1] = hi;
+    hist[lo & 2047]!++;
+    hist[2048 + ((lo >>> 11) & 2047)]!++;
+    hist[4096 + (lo >>> 22)]!++;
+    hist[6144 + (hi & 2047)]!++;
+    hist[8192 + ((hi >>> 11) & 2047)]!++;
+    hist[10240 + (hi >>> 22)]!++;
+  }
+}
+
+/** Keys back to the doubles' bits, in place. */
+function fromKeys(words: Uint32Array, m: number): void {
   for (let i = 0; i < 2 * m; i += 2) {
     const lo = words[i]!;
     const hi = words[i + 1]!;
