@@ -1,8 +1,10 @@
 // Preloaded into each timed process (NODE_OPTIONS=--require): writes its peak RSS (KiB) and CPU time
-// (user + system, microseconds) on exit.
+// (user + system, microseconds, of the whole process: every thread) on exit. Preloads also run in worker
+// threads; only the main thread writes.
 const fs = require('node:fs');
+const { isMainThread } = require('node:worker_threads');
 const out = process.env.ABTOOL_BENCH_RSS;
-if (out) {
+if (out && isMainThread) {
   process.on('exit', () => {
     try {
       const u = process.resourceUsage();

@@ -55,14 +55,14 @@ if (existsSync(marker) && JSON.parse(readFileSync(marker, 'utf8')).rows === rows
 
 // 2. timed runs, alternating
 const rssFile = join(dir, 'rss.txt');
-function timed(args) {
+function timed(args, extraEnv = {}) {
   rmSync(rssFile, { force: true });
   const t = performance.now();
   const p = spawnSync(process.execPath, args, {
     cwd: root,
     encoding: 'utf8',
     maxBuffer: 256 << 20,
-    env: { ...process.env, NODE_OPTIONS: `--require ${join(here, 'rss-hook.cjs')}`, ABTOOL_BENCH_RSS: rssFile, NO_COLOR: '1' },
+    env: { ...process.env, NODE_OPTIONS: `--require ${join(here, 'rss-hook.cjs')}`, ABTOOL_BENCH_RSS: rssFile, NO_COLOR: '1', ...extraEnv },
   });
   const ms = performance.now() - t;
   if (p.status !== 0 && !(p.status >= 1 && p.status <= 3)) {
@@ -78,6 +78,8 @@ const analyze = (file) => [join(root, 'bin/abtool.js'), 'analyze', file, '--spec
 const cases = [
   { name: 'floor: JSON.parse every line', file: files.jsonl, args: [join(here, 'floor.mjs'), files.jsonl] },
   { name: 'analyze JSONL', file: files.jsonl, args: analyze(files.jsonl) },
+  // the same on one thread (inputs of 8 MB or more are otherwise parsed on a second thread)
+  { name: 'analyze JSONL, one thread', file: files.jsonl, args: analyze(files.jsonl), env: { ABTOOL_THREADS: '0' } },
   { name: 'analyze CSV', file: files.csv, args: analyze(files.csv) },
   { name: 'analyze Arrow (file)', file: files.arrow, args: analyze(files.arrow) },
   { name: 'analyze Arrow (stream)', file: files.arrows, args: analyze(files.arrows) },
@@ -85,7 +87,7 @@ const cases = [
 const results = cases.map((c) => ({ ...c, times: [], cpu: [], rss: [], decision: null }));
 for (let r = 0; r < repeats; r++) {
   for (const c of results) {
-    const out = timed(c.args);
+    const out = timed(c.args, c.env);
     c.times.push(out.ms);
     c.rss.push(out.rss);
     c.cpu.push(out.cpuMs);
