@@ -80,7 +80,7 @@ export function evaluate(spec: ExperimentSpec, roles: FieldRoles, store: ColumnS
     ...(spec.primary ? [{ metric: spec.primary as Metric, role: 'primary' as const }] : []),
     ...spec.guardrails.map((g) => ({ metric: g as Metric, role: 'guardrail' as const })),
   ];
-  const scratch = new Int32Array(unitCol.dict.values.length);
+  const scratch = new Int32Array(unitCol.dict.size);
   // sorted values shared by every test, quantile and chart of the same rows; the overall
   // segment's are merged from a segment field's when its segments split the overall rows exactly
   const sorted = new SortedValues();
@@ -96,7 +96,7 @@ export function evaluate(spec: ExperimentSpec, roles: FieldRoles, store: ColumnS
   const ctx = {
     store,
     unitCodes: unitCol.codes,
-    unitCount: unitCol.dict.values.length,
+    unitCount: unitCol.dict.size,
     alpha: spec.alpha,
     resamples: opts.resamples,
     seed: opts.seed,

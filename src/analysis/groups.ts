@@ -26,7 +26,7 @@ export function dictColumn(store: ColumnStore, name: string): DictColumn | null 
  * group; in shadow mode both models score every request, so nothing is excluded.
  */
 export function crossedUnitMask(store: ColumnStore, unitColumn: DictColumn): Uint8Array {
-  const mask = new Uint8Array(unitColumn.dict.values.length);
+  const mask = new Uint8Array(unitColumn.dict.size);
   const { codes } = unitColumn;
   const model = store.model;
   for (let i = 0; i < store.length; i++) {

@@ -26,7 +26,7 @@ export interface Pairs {
 }
 
 export function pairByRequest(request: DictColumn, rows: [Int32Array, Int32Array]): Pairs {
-  const k = request.dict.values.length;
+  const k = request.dict.size;
   const ctl = new Int32Array(k).fill(-1);
   for (let j = 0; j < rows[0].length; j++) {
     const i = rows[0][j]!;

@@ -108,11 +108,15 @@ export class DictionaryBuilder {
 
   constructor(readonly label: boolean) {
     const values = (): string[] => this.materialize();
+    const size = (): number => this.count;
     this.dict = {
       get values() {
         return values();
       },
       index: LazyIndex.over(values),
+      get size() {
+        return size();
+      },
     };
     this.numeric = label ? new Float64Array(64) : null;
   }

@@ -78,6 +78,8 @@ export interface Location {
 export interface Dictionary {
   values: string[];
   index: Map<string, number>;
+  /** number of distinct values (= values.length, without materialising the strings) */
+  readonly size: number;
 }
 
 export type Column =
