@@ -1,7 +1,8 @@
 /**
  * One pass over the ingested batches into a column store: only the fields the spec needs, in
  * growable typed arrays (numbers as Float64, strings as dictionary codes), so a million rows cost
- * a few tens of megabytes and every test can then work on typed arrays.
+ * a few tens of megabytes and every test can then work on typed arrays. The arrays live in shared
+ * memory, so a worker thread can compute some segments' statistics on them (parallel.ts).
  *
  * Grouping (segment x model, per-unit aggregation) happens afterwards in evaluate.ts on index
  * lists, because the rank, KS and quantile tests need the values themselves, not just sums.
@@ -40,8 +41,11 @@ class Grow<T extends Typed> {
   }
 }
 
-const growF64 = () => new Grow(new Float64Array(1024), (n) => new Float64Array(n));
-const growI32 = () => new Grow(new Int32Array(1024), (n) => new Int32Array(n));
+// shared memory, so that a worker thread can take the columns without a copy (see parallel.ts)
+const sharedF64 = (n: number): Float64Array => new Float64Array(new SharedArrayBuffer(8 * n));
+const sharedI32 = (n: number): Int32Array => new Int32Array(new SharedArrayBuffer(4 * n));
+const growF64 = () => new Grow(sharedF64(1024), sharedF64);
+const growI32 = () => new Grow(sharedI32(1024), sharedI32);
 type GrowF64 = ReturnType<typeof growF64>;
 type GrowI32 = ReturnType<typeof growI32>;
 
@@ -131,7 +135,9 @@ export class ColumnStoreBuilder {
       if (b.kind === 'number') columns.set(name, { kind: 'number', values: b.f64!.view() });
       else columns.set(name, { kind: 'dict', codes: b.i32!.view(), dict: b.dict!, numeric: b.numeric ? b.numeric.view() : null });
     }
-    return { length: this.length, model: Uint8Array.from(this.model.view()), columns };
+    const model = new Uint8Array(new SharedArrayBuffer(this.length));
+    model.set(this.model.view());
+    return { length: this.length, model, columns };
   }
 }
 

@@ -39,13 +39,146 @@ export interface EvaluateOptions {
   now: Date;
 }
 
-export function evaluate(spec: ExperimentSpec, roles: FieldRoles, store: ColumnStore, account: IngestAccount, opts: EvaluateOptions): Report {
+/**
+ * What the statistics of a segment need, as plain data and typed arrays, so that a worker thread can
+ * take a share of the segments (see parallel.ts). The results of a segment do not depend on where or
+ * with which other segments it is computed.
+ */
+export interface SegmentWork {
+  spec: ExperimentSpec;
+  roles: FieldRoles;
+  store: ColumnStore;
+  groups: SegmentRows[];
+  seed: number;
+  resamples: number;
+}
+
+/** The statistics of some segments, in the order they were asked for. */
+export interface SegmentResults {
+  /** per segment: each metric's statistics, primary first, then the guardrails in spec order */
+  stats: MetricStats[][];
+  /** per segment: the shadow checks, or null when the spec asks for none */
+  shadows: (ShadowReport | null)[];
+}
+
+/** Computes the statistics of several segments; may run them elsewhere (a worker thread). */
+export interface SegmentRunner {
+  run(work: SegmentWork, which: number[]): Promise<SegmentResults>;
+}
+
+function metricList(spec: ExperimentSpec): { metric: Metric; role: 'primary' | 'guardrail' }[] {
+  return [
+    ...(spec.primary ? [{ metric: spec.primary as Metric, role: 'primary' as const }] : []),
+    ...spec.guardrails.map((g) => ({ metric: g as Metric, role: 'guardrail' as const })),
+  ];
+}
+
+function wantsShadow(spec: ExperimentSpec): boolean {
+  return spec.stage === 'shadow' || spec.agreement !== undefined || spec.drift.length > 0;
+}
+
+/**
+ * The metric statistics and shadow checks of the segments `which` (indices into work.groups, 0 =
+ * overall). Raw p-values: the correction across segments is applied by the caller.
+ */
+export function segmentResults(work: SegmentWork, which: readonly number[], sorted: SortedValues): SegmentResults {
+  const { spec, roles, store, groups } = work;
+  const unitCol = dictColumn(store, roles.unit);
+  if (!unitCol) throw new Error(`internal: the unit column "${roles.unit}" was not read`);
+  const metrics = metricList(spec).map((m) => m.metric);
+  const scratch = new Int32Array(unitCol.dict.size);
+  const ctx = {
+    store,
+    unitCodes: unitCol.codes,
+    unitCount: unitCol.dict.size,
+    alpha: spec.alpha,
+    resamples: work.resamples,
+    seed: work.seed,
+    unitIsRequest: spec.unit === 'request_id',
+    sorted,
+  };
   const names: [string, string] = [spec.control, spec.treatment];
-  const trustApplies = spec.stage !== 'shadow';
+  const stats = which.map((gi) => {
+    const g = groups[gi]!;
+    const cache: UnitSumsCache = new Map();
+    prepareUnitSums(metrics, g.rows, ctx, scratch, cache, g.units);
+    return metrics.map((metric) => computeMetric(metric, g.rows, ctx, scratch, cache, g.units));
+  });
+  const shadows = which.map((gi) => (wantsShadow(spec) ? shadowReport(spec, roles, store, groups[gi]!, names, sorted) : null));
+  return { stats, shadows };
+}
+
+/**
+ * Declare the segment fields that split the overall rows exactly: the overall segment's sorted values
+ * are then merged from one grouped sort with its segments' (same arrays as sorting each on its own).
+ */
+function sharedSorts(spec: ExperimentSpec, groups: SegmentRows[]): SortedValues {
+  const sorted = new SortedValues();
+  for (const field of spec.segments) {
+    const parts = groups.filter((g) => field in g.segment);
+    for (const m of [0, 1] as const) {
+      const whole = groups[0]!.rows[m];
+      if (parts.length > 1 && parts.reduce((s, g) => s + g.rows[m].length, 0) === whole.length) {
+        sorted.partition(whole, parts.map((g) => g.rows[m]));
+      }
+    }
+  }
+  return sorted;
+}
+
+export function evaluate(spec: ExperimentSpec, roles: FieldRoles, store: ColumnStore, account: IngestAccount, opts: EvaluateOptions): Report {
+  const work = prepare(spec, roles, store, opts);
+  const sorted = sharedSorts(spec, work.groups);
+  const results = segmentResults(work, work.groups.map((_, gi) => gi), sorted);
+  return finish(work, account, opts, results, sorted);
+}
+
+/**
+ * The same report as evaluate, with the segments other than the overall one computed by `runner` (a
+ * worker thread) while this thread computes the overall segment. When the runner fails, this thread
+ * computes them too: the report is the same either way.
+ */
+export async function evaluateParallel(
+  spec: ExperimentSpec,
+  roles: FieldRoles,
+  store: ColumnStore,
+  account: IngestAccount,
+  opts: EvaluateOptions,
+  runner: SegmentRunner,
+): Promise<Report> {
+  const work = prepare(spec, roles, store, opts);
+  const others = work.groups.map((_, gi) => gi).slice(1);
+  if (others.length === 0) {
+    const sorted = new SortedValues();
+    return finish(work, account, opts, segmentResults(work, [0], sorted), sorted);
+  }
+  const pending = runner.run(work, others).then(
+    (r) => r,
+    () => null,
+  );
+  const sorted = new SortedValues();
+  const own = segmentResults(work, [0], sorted);
+  const theirs = (await pending) ?? segmentResults(work, others, sorted);
+  return finish(work, account, opts, { stats: [...own.stats, ...theirs.stats], shadows: [...own.shadows, ...theirs.shadows] }, sorted);
+}
+
+/** The work, and per unit the models it was seen under (bit 0 control, bit 1 treatment). */
+interface Prepared extends SegmentWork {
+  mask: Uint8Array;
+}
+
+function prepare(spec: ExperimentSpec, roles: FieldRoles, store: ColumnStore, opts: EvaluateOptions): Prepared {
   const unitCol = dictColumn(store, roles.unit);
   if (!unitCol) throw new Error(`internal: the unit column "${roles.unit}" was not read`);
   const mask = crossedUnitMask(store, unitCol);
-  const groups = segmentRows(store, unitCol, spec.segments, mask, trustApplies);
+  const groups = segmentRows(store, unitCol, spec.segments, mask, spec.stage !== 'shadow');
+  return { spec, roles, store, groups, seed: opts.seed, resamples: opts.resamples, mask };
+}
+
+function finish(work: Prepared, account: IngestAccount, opts: EvaluateOptions, results: SegmentResults, sorted: SortedValues): Report {
+  const { spec, roles, store, groups, mask } = work;
+  const names: [string, string] = [spec.control, spec.treatment];
+  const trustApplies = spec.stage !== 'shadow';
   // time span of the data
   const tsCol = roles.ts ? store.columns.get(roles.ts) : undefined;
   let tMin = Infinity;
@@ -76,38 +209,8 @@ export function evaluate(spec: ExperimentSpec, roles: FieldRoles, store: ColumnS
   const prereg: PreregistrationReport = { status: lock.status, reason: lock.reason, registered_at: lock.registeredAt ?? null };
 
   // metric statistics per segment
-  const metrics: { metric: Metric; role: 'primary' | 'guardrail' }[] = [
-    ...(spec.primary ? [{ metric: spec.primary as Metric, role: 'primary' as const }] : []),
-    ...spec.guardrails.map((g) => ({ metric: g as Metric, role: 'guardrail' as const })),
-  ];
-  const scratch = new Int32Array(unitCol.dict.size);
-  // sorted values shared by every test, quantile and chart of the same rows; the overall
-  // segment's are merged from a segment field's when its segments split the overall rows exactly
-  const sorted = new SortedValues();
-  for (const field of spec.segments) {
-    const parts = groups.filter((g) => field in g.segment);
-    for (const m of [0, 1] as const) {
-      const whole = groups[0]!.rows[m];
-      if (parts.length > 1 && parts.reduce((s, g) => s + g.rows[m].length, 0) === whole.length) {
-        sorted.partition(whole, parts.map((g) => g.rows[m]));
-      }
-    }
-  }
-  const ctx = {
-    store,
-    unitCodes: unitCol.codes,
-    unitCount: unitCol.dict.size,
-    alpha: spec.alpha,
-    resamples: opts.resamples,
-    seed: opts.seed,
-    unitIsRequest: spec.unit === 'request_id',
-    sorted,
-  };
-  const stats: MetricStats[][] = groups.map((g) => {
-    const cache: UnitSumsCache = new Map();
-    prepareUnitSums(metrics.map((m) => m.metric), g.rows, ctx, scratch, cache, g.units);
-    return metrics.map(({ metric }) => computeMetric(metric, g.rows, ctx, scratch, cache, g.units));
-  });
+  const metrics = metricList(spec);
+  const stats = results.stats;
 
   // correction across segments (the overall segment is the pre-registered analysis and stays as is)
   const adjusted: (number | null)[][] = stats.map((row) => row.map((s) => s.pValue));
@@ -168,8 +271,8 @@ export function evaluate(spec: ExperimentSpec, roles: FieldRoles, store: ColumnS
   }
 
   // shadow checks per segment; their p-values are adjusted across segments like the metrics'
-  const wantShadow = spec.stage === 'shadow' || spec.agreement !== undefined || spec.drift.length > 0;
-  const shadows = wantShadow ? groups.map((g) => shadowReport(spec, roles, store, g, names, sorted)) : [];
+  const wantShadow = wantsShadow(spec);
+  const shadows = wantShadow ? (results.shadows as ShadowReport[]) : [];
   if (wantShadow) adjustShadow(shadows, spec);
 
   const segments: SegmentReport[] = groups.map((g, gi) => {

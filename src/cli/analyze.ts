@@ -2,11 +2,12 @@
 import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { collect, type ColumnStore } from '../analysis/aggregate.js';
-import type { evaluate as Evaluate } from '../analysis/evaluate.js';
+import type { evaluate as Evaluate, evaluateParallel as EvaluateParallel } from '../analysis/evaluate.js';
+import { SegmentWorker } from '../analysis/parallel.js';
 import { readLock } from '../analysis/lock.js';
 import { buildReadPlan } from '../analysis/readPlan.js';
 import { SpecError, columnOf, type ExperimentSpec } from '../analysis/spec.js';
-import { checkAccount, parseMaxBadRows, readLogs } from '../ingest/index.js';
+import { THREADED_MIN_BYTES, checkAccount, parseMaxBadRows, readLogs } from '../ingest/index.js';
 import { loadDistributions } from '../core/distributions.js';
 import type { Report } from '../report/model.js';
 import { parseCount } from './args.js';
@@ -32,11 +33,22 @@ const RENDERER = {
  * are loaded while the logs are read (big inputs are parsed on a worker thread, and this thread
  * waits for its batches), so the ~0.15 s their modules take to load is not added to the run.
  */
-async function loadAnalysis(format: Format): Promise<{ evaluate: typeof Evaluate; render: Render }> {
-  const [{ evaluate }, render] = await Promise.all([import('../analysis/evaluate.js'), RENDERER[format]()]);
+async function loadAnalysis(format: Format): Promise<{ evaluate: typeof Evaluate; evaluateParallel: typeof EvaluateParallel; render: Render }> {
+  const [{ evaluate, evaluateParallel }, render] = await Promise.all([import('../analysis/evaluate.js'), RENDERER[format]()]);
   loadDistributions();
-  return { evaluate, render };
+  return { evaluate, evaluateParallel, render };
 }
+
+/**
+ * A second thread for the segments' statistics (parallel.ts), for inputs big enough that it pays for
+ * its start (the same threshold as threaded reading) and a spec with segments; ABTOOL_THREADS=0 keeps
+ * everything on one thread. It starts now so that its modules load while the logs are read.
+ */
+function segmentWorkerFor(spec: ExperimentSpec, totalBytes: number): SegmentWorker | null {
+  if (spec.segments.length === 0 || totalBytes < THREADED_MIN_BYTES || process.env.ABTOOL_THREADS === '0') return null;
+  return SegmentWorker.start();
+}
+
 
 interface AnalyzeOptions {
   spec?: string;
@@ -128,24 +140,28 @@ async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number>
   }
   const { plan, roles } = buildReadPlan(spec);
   const showProgress = !opts.quiet && process.stderr.isTTY === true;
-  const { batches, account } = readLogs(logs, plan, { strict: opts.strict === true, progress: showProgress });
+  const { batches, account, totalBytes } = readLogs(logs, plan, { strict: opts.strict === true, progress: showProgress });
   if (logs.includes('-') && process.stdin.isTTY) process.stderr.write('abtool: reading JSON Lines from stdin (end with Ctrl-D)\n');
-  const reading = collect(batches);
-  const analysis = loadAnalysis(format);
-  // a failed read is the error to report (the loading is not awaited then)
-  analysis.catch(() => undefined);
-  const store = await reading;
-  const { evaluate, render } = await analysis;
-  checkAccount(account, maxBadRows);
-  checkFieldsPresent(spec, store);
-  const report = evaluate(spec, roles, store, account, {
-    specFile: opts.spec,
-    lock,
-    seed,
-    resamples,
-    version: VERSION,
-    now: new Date(),
-  });
+  const helper = segmentWorkerFor(spec, totalBytes);
+  let report: Report;
+  let render: Render;
+  try {
+    const reading = collect(batches);
+    const analysis = loadAnalysis(format);
+    // a failed read is the error to report (the loading is not awaited then)
+    analysis.catch(() => undefined);
+    const store = await reading;
+    const loaded = await analysis;
+    render = loaded.render;
+    checkAccount(account, maxBadRows);
+    checkFieldsPresent(spec, store);
+    const evaluateOptions = { specFile: opts.spec, lock, seed, resamples, version: VERSION, now: new Date() };
+    report = helper
+      ? await loaded.evaluateParallel(spec, roles, store, account, evaluateOptions, helper)
+      : loaded.evaluate(spec, roles, store, account, evaluateOptions);
+  } finally {
+    helper?.close();
+  }
   const text = render(report, process.stdout.isTTY === true && !process.env.NO_COLOR && !opts.output);
   if (opts.output) {
     try {
