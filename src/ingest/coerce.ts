@@ -100,20 +100,39 @@ export function decimalTextValue(buf: Uint8Array, s: number, e: number): number 
   while (s < e && isBlank(buf[s]!)) s++;
   while (e > s && isBlank(buf[e - 1]!)) e--;
   let i = s;
-  if (i < e && (buf[i] === 0x2b || buf[i] === 0x2d)) i++;
+  let neg = false;
+  if (i < e && (buf[i] === 0x2b || buf[i] === 0x2d)) {
+    neg = buf[i] === 0x2d;
+    i++;
+  }
+  // the digits as an integer and a power of ten, for the exact fast path (see jsonNumberValue)
   let nd = 0;
-  while (i < e && buf[i]! >= ZERO && buf[i]! <= NINE) {
+  let mant = 0;
+  let significant = 0;
+  let scale = 0;
+  let c = 0;
+  while (i < e && (c = buf[i]!) >= ZERO && c <= NINE) {
+    if (significant > 0 || c !== ZERO) significant++;
+    mant = mant * 10 + (c - ZERO);
     i++;
     nd++;
   }
   if (i < e && buf[i] === 0x2e) {
     i++;
-    while (i < e && buf[i]! >= ZERO && buf[i]! <= NINE) {
+    while (i < e && (c = buf[i]!) >= ZERO && c <= NINE) {
+      if (significant > 0 || c !== ZERO) significant++;
+      mant = mant * 10 + (c - ZERO);
+      scale--;
       i++;
       nd++;
     }
   }
   if (nd === 0) return NaN;
+  if (i === e && significant <= 15 && scale >= -22) {
+    // one correctly rounded division of two exact doubles: the value Number() gives
+    const v = scale === 0 ? mant : mant / POW10[-scale]!;
+    return neg ? -v : v;
+  }
   if (i < e && (buf[i] === 0x65 || buf[i] === 0x45)) {
     i++;
     if (i < e && (buf[i] === 0x2b || buf[i] === 0x2d)) i++;
@@ -168,8 +187,10 @@ export function isMissingWord(buf: Uint8Array, s: number, e: number): boolean {
   if (n === 2) return buf[s] === 0x4e && buf[s + 1] === 0x41; // NA
   if (n === 4) {
     const a = buf[s]!;
-    const rest = latin1(buf, s + 1, e);
-    return (a === 0x6e && rest === 'ull') || (a === 0x4e && rest === 'ULL');
+    const b = buf[s + 1]!;
+    const c = buf[s + 2]!;
+    const d = buf[s + 3]!;
+    return (a === 0x6e && b === 0x75 && c === 0x6c && d === 0x6c) || (a === 0x4e && b === 0x55 && c === 0x4c && d === 0x4c);
   }
   return false;
 }

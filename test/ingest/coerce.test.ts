@@ -57,6 +57,22 @@ describe('decimalTextValue (CSV cells)', () => {
     expect(decimalTextValue(...b('-1e-3'))).toBe(-0.001);
     expect(decimalTextValue(...b('1e999'))).toBe(Infinity);
   });
+  it('is exactly Number() on random decimal text (the digit fast path included)', () => {
+    const digits = (max: number) => fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 0, maxLength: max });
+    const text = fc
+      .tuple(fc.constantFrom('', '+', '-'), digits(20), fc.option(digits(25)), fc.option(fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '+', '-'), fc.integer({ min: 0, max: 400 }))), fc.constantFrom('', ' ', '\t'))
+      .filter(([, int, frac]) => int.length + (frac ?? '').length > 0)
+      .map(([sign, int, frac, exp, pad]) => `${pad}${sign}${int}${frac === null ? '' : `.${frac}`}${exp ? `${exp[0]}${exp[1]}${exp[2]}` : ''}${pad}`);
+    fc.assert(
+      fc.property(text, (s) => {
+        expect(Object.is(decimalTextValue(...b(s)), Number(s)), s).toBe(true);
+      }),
+      { numRuns: 20000 },
+    );
+    for (const s of ['-0', '-0.0', '0.1', '0.30000000000000004', '123456789012345', '1234567890123456', '9007199254740993', '0.000000000000000000000001', '1.7976931348623157', '4.9406564584124654e-324']) {
+      expect(Object.is(decimalTextValue(...b(s)), Number(s)), s).toBe(true);
+    }
+  });
   it('refuses what Number() would wrongly accept', () => {
     for (const s of ['', ' ', '0x10', '0b1', '1_000', 'Infinity', 'NaN', '1e', '.', '-', '1.2.3', '12abc', 'e5']) {
       expect(decimalTextValue(...b(s)), s).toBeNaN();
