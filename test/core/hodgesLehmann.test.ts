@@ -120,6 +120,34 @@ describe('large samples: no n*m differences are listed', () => {
     }
   });
 
+  it('few counting passes on smooth data (interpolated pivots), the same answers as bisection would give', () => {
+    const a = sorted(seq(100_000, 7919, 100_003, 50));
+    const b = sorted(seq(20_000, 104_729, 20_011, 60, 2));
+    const d = new PairwiseDifferences(a, b);
+    const k = Math.floor((d.count + 1) / 2);
+    const x = d.kth(k);
+    const r = rankOf(a, b, x);
+    expect(r.lt).toBeLessThan(k);
+    expect(r.le).toBeGreaterThanOrEqual(k);
+    // bisection on value needs about 20 passes here; a secant step on the ranks a handful
+    expect(d.passes).toBeLessThanOrEqual(8);
+  });
+
+  it('skewed data with far outliers: still exact, and no more passes than bisection allows', () => {
+    // most values in [0, 1), a few at 1e6: interpolation alone would crawl, the midpoint fallback does not
+    const a = sorted(seq(50_000, 7919, 50_021, 1).map((v, i) => (i % 5000 === 0 ? 1e6 + v : v * v)));
+    const b = sorted(seq(30_000, 104_729, 30_011, 1).map((v, i) => (i % 3000 === 0 ? 1e6 + v : v * v * v)));
+    const d = new PairwiseDifferences(a, b);
+    for (const k of [1, Math.floor(d.count / 3), Math.floor(d.count / 2), d.count - 1]) {
+      const before = d.passes;
+      const x = d.kth(k);
+      const r = rankOf(a, b, x);
+      expect(r.lt, `k = ${k}`).toBeLessThan(k);
+      expect(r.le, `k = ${k}`).toBeGreaterThanOrEqual(k);
+      expect(d.passes - before, `k = ${k}`).toBeLessThanOrEqual(2 * 64);
+    }
+  });
+
   it('900k x 100k Hodges-Lehmann runs without materialising the 9e10 differences (timings: npm run bench)', () => {
     const a = seq(900_000, 7919, 900_001, 100);
     const b = seq(100_000, 104_729, 100_003, 100, 0.25);
