@@ -126,26 +126,6 @@ export class DictionaryBuilder {
     return this.count;
   }
 
-  /**
-   * Make room for `n` distinct values of about `bytesEach` bytes (e.g. a request id column, one per
-   * row): the table then never rehashes on the way there, which for a million values saves about as
-   * much time as the inserts themselves (every rehash moves every entry to a random new slot).
-   */
-  reserve(n: number, bytesEach: number): void {
-    if (!(n > 0)) return;
-    let cap = this.mask + 1;
-    while (cap < 2 * n) cap *= 2;
-    while (cap > this.mask + 1) this.rehash();
-    if (this.ents.length < 3 * n) this.ents = growTo32(this.ents, 3 * n);
-    if (this.home.length < n) this.home = growTo32(this.home, n);
-    const bytes = Math.ceil(n * bytesEach);
-    if (this.arena.length < bytes) {
-      const next = Buffer.allocUnsafeSlow(bytes);
-      this.arena.copy(next, 0, 0, this.used);
-      this.arena = next;
-    }
-  }
-
   /** The text of one code (without materialising the others). */
   valueOf(code: number): string {
     if (code < this.strings.length) return this.strings[code]!;
@@ -405,12 +385,6 @@ export class ByteColumnBuilder {
     this.bytes.copy(next, 0, 0, this.used);
     this.bytes = next;
   }
-}
-
-function growTo32(a: Int32Array, n: number): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(n);
-  b.set(a);
-  return b;
 }
 
 function grow32(a: Int32Array): Int32Array<ArrayBuffer> {
