@@ -4,6 +4,8 @@
  *
  * Tolerated: a UTF-8 BOM, CRLF line ends, blank lines. A last line without a newline that is not
  * complete JSON is a 'truncated' record (a file cut mid-write), told apart from a 'malformed' line.
+ * A read may also cover a part of a file that starts after a newline (a split read, index.ts): lines
+ * are then numbered from the part's start, and `bom: false` says its first line is not the file's.
  * Memory stays bounded: only the unfinished tail of a chunk is kept, and a line longer than
  * MAX_LINE_BYTES is dropped (counted as malformed) instead of being gathered.
  */
@@ -32,17 +34,24 @@ export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 /** Reads JSON Lines into a builder; one instance per read (the scanner is reused across files). */
 export class JsonlReader {
   private readonly scanner: JsonLineScanner;
+  /** the current read's line 1 is the file's first line (which may start with a BOM) */
+  private bom = true;
+  /** lines (newlines, plus a last line without one) of the last read, once it has ended */
+  lines = 0;
 
   constructor(private readonly builder: BatchBuilder) {
     this.scanner = new JsonLineScanner(builder.fields.map((f) => f.source));
   }
 
   /**
-   * Read one file's bytes. Yields batches as they fill; `onChunk` is called after each chunk.
-   * Stream errors (corrupt gzip, I/O) propagate to the caller.
+   * Read one file's bytes (or a part of it starting after a newline: `bom: false` when the part does
+   * not start the file). Yields batches as they fill; `onChunk` is called after each chunk; `lines`
+   * counts the lines read. Stream errors (corrupt gzip, I/O) propagate to the caller.
    */
-  async *read(chunks: AsyncIterable<Buffer>, onChunk: () => void): AsyncGenerator<Batch> {
+  async *read(chunks: AsyncIterable<Buffer>, onChunk: () => void, { bom = true }: { bom?: boolean } = {}): AsyncGenerator<Batch> {
     const builder = this.builder;
+    this.bom = bom;
+    this.lines = 0;
     let line = 0;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
@@ -102,13 +111,14 @@ export class JsonlReader {
       const whole = Buffer.concat(pending, pendingBytes);
       this.line(whole, 0, whole.length, ++line, true);
     }
+    this.lines = line;
     const ready = builder.take();
     for (let k = 0; k < ready.length; k++) yield ready[k]!;
   }
 
   /** One line buf[s, e) without its '\n'; `last`: the file ends here without a newline. */
   private line(buf: Buffer, s: number, e: number, line: number, last: boolean): void {
-    if (line === 1 && e - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3;
+    if (line === 1 && this.bom && e - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3;
     const builder = this.builder;
     const sc = this.scanner;
     const r = sc.scan(buf, s, e);

@@ -4,6 +4,7 @@
  * bytes 1f 8b, Arrow by `ARROW1` or a stream message), otherwise from the extension.
  */
 import { closeSync, openSync, readSync, readdirSync, realpathSync, statSync, createReadStream, type ReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -150,6 +151,9 @@ export function sniffFormat(head: Uint8Array, byName: FileFormat | null): FileFo
   return head[i] === 0x7b ? 'jsonl' : 'csv';
 }
 
+/** The size of the chunks files are read in. */
+export const CHUNK_BYTES = 1 << 20;
+
 /** A byte stream with a running count of the bytes taken from the file (before gunzip), for progress. */
 export interface ByteSource {
   chunks: AsyncIterable<Buffer>;
@@ -197,7 +201,7 @@ export async function openBytes(source: Source): Promise<ByteSource & { gzip: bo
   let raw: Readable;
   let bytesRead: () => number;
   if (source.kind === 'file') {
-    const fileStream: ReadStream = createReadStream(source.path, { highWaterMark: 1 << 20 });
+    const fileStream: ReadStream = createReadStream(source.path, { highWaterMark: CHUNK_BYTES });
     raw = fileStream;
     bytesRead = () => fileStream.bytesRead;
   } else {
@@ -219,4 +223,58 @@ export async function openBytes(source: Source): Promise<ByteSource & { gzip: bo
   if (!isGzip(head)) return { chunks, gzip: false, bytesRead, close };
   const gz = gunzipped(Readable.from(chunks, { objectMode: false }));
   return { chunks: gz, gzip: true, bytesRead, close: () => (gz.destroy(), close()) };
+}
+
+/**
+ * The bytes [start, end) of a plain file (end null: to the end of the file), in chunks that end where
+ * a whole-file read's chunks end (multiples of CHUNK_BYTES), so a JSONL reader meets the same chunk
+ * boundaries in a part as in the whole file. `bytesRead` counts the part's bytes read so far.
+ */
+export async function openRange(path: string, start: number, end: number | null): Promise<ByteSource> {
+  const fh = await open(path, 'r');
+  let pos = start;
+  let closed = false;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for (;;) {
+      const stop = Math.min(end ?? Infinity, (Math.floor(pos / CHUNK_BYTES) + 1) * CHUNK_BYTES);
+      if (stop <= pos || closed) return;
+      const buf = Buffer.allocUnsafe(stop - pos);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+      if (bytesRead === 0) return;
+      pos += bytesRead;
+      yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+    }
+  }
+  return {
+    chunks: chunks(),
+    bytesRead: () => pos - start,
+    close: () => {
+      if (closed) return;
+      closed = true;
+      void fh.close().catch(() => {});
+    },
+  };
+}
+
+/**
+ * Where to cut a file in two parts for reading on two threads: just after the first newline at or
+ * after the fraction `at` of its size (a JSON line holds no raw newline, so no line straddles the
+ * cut). Null when there is no newline past that point but the last byte (the second part would be
+ * empty).
+ */
+export function splitPoint(path: string, size: number, at: number): number | null {
+  const fd = openSync(path, 'r');
+  try {
+    const window = Buffer.allocUnsafe(64 * 1024);
+    for (let pos = Math.floor(size * at); pos < size; ) {
+      const got = readSync(fd, window, 0, Math.min(window.length, size - pos), pos);
+      if (got === 0) return null;
+      const nl = window.subarray(0, got).indexOf(10);
+      if (nl !== -1) return pos + nl + 1 < size ? pos + nl + 1 : null;
+      pos += got;
+    }
+    return null;
+  } finally {
+    closeSync(fd);
+  }
 }

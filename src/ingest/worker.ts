@@ -1,19 +1,25 @@
 /**
- * The reading thread of a threaded read (see readThreaded in index.ts). It parses the files (JSONL
+ * The reading thread of a threaded read (see readOnWorkers in index.ts). It parses the files (JSONL
  * scanning, CSV splitting, Arrow buffers), types and checks each row, and posts each sealed RawBatch
  * to the main thread, which finds the duplicates and dictionary-encodes the strings (encode.ts) while
  * this thread parses the next rows. The batch's arrays are transferred, not copied.
  *
+ * With `part`, it reads only bytes [start, end) of one plain JSONL file (a split read: another worker
+ * reads the other part at the same time); its lines are numbered from the part's start, and the main
+ * thread renumbers them.
+ *
  * Messages: {type: 'batch', raw, bytes, rows}, {type: 'progress', bytes, rows},
- * {type: 'done', account}, {type: 'error', exit, message}. Flow control: at most MAX_IN_FLIGHT batches
- * wait in the main thread; past that this thread blocks on the shared counter of batches consumed.
+ * {type: 'done', account, lines}, {type: 'error', exit, message, rows?}. Flow control: at most
+ * `maxInFlight` batches wait in the main thread; past that this thread blocks on the shared counter of
+ * batches consumed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { CliError } from '../cli/exitCode.js';
+import { CliError, dataError } from '../cli/exitCode.js';
 import { newAccount } from './account.js';
 import { BatchBuilder, type RawBatch } from './builder.js';
 import { readSources } from './index.js';
-import type { Source } from './open.js';
+import { JsonlReader } from './jsonl.js';
+import { openRange, type ByteSource, type Source } from './open.js';
 import type { ReadOptions, ReadPlan } from './types.js';
 
 export interface WorkerInput {
@@ -22,20 +28,40 @@ export interface WorkerInput {
   options: Pick<ReadOptions, 'strict' | 'maxLocations' | 'batchSize'>;
   /** Int32Array over it: [0] = batches the main thread has consumed */
   consumed: SharedArrayBuffer;
+  /** batches posted and not yet consumed before this thread waits (default MAX_IN_FLIGHT) */
+  maxInFlight?: number;
+  /** read only bytes [start, end) (end null: to the end) of sources[0], a plain JSONL file that starts a line at `start` */
+  part?: { start: number; end: number | null };
 }
 
 export const MAX_IN_FLIGHT = 6;
 
+/**
+ * An error of a part's read, for the main thread: `message` is complete except, when `rows` is given,
+ * the rows read before the error, which the main thread counts from the file's start.
+ */
+export type WorkerError = { type: 'error'; exit: CliError['exit'] | 'internal'; message: string; stack?: string; rows?: number };
+
+class PartReadError extends Error {
+  constructor(
+    message: string,
+    readonly rows: number,
+  ) {
+    super(message);
+  }
+}
+
 async function run(port: NonNullable<typeof parentPort>, input: WorkerInput): Promise<void> {
   const account = newAccount(input.options.maxLocations);
   const consumed = new Int32Array(input.consumed);
+  const maxInFlight = input.maxInFlight ?? MAX_IN_FLIGHT;
   let posted = 0;
   let bytes = 0;
   let lastProgress = 0;
   const sink = (raw: RawBatch): void => {
     for (;;) {
       const c = Atomics.load(consumed, 0);
-      if (posted - c < MAX_IN_FLIGHT) break;
+      if (posted - c < maxInFlight) break;
       Atomics.wait(consumed, 0, c);
     }
     const transfer = new Set<ArrayBuffer>();
@@ -63,16 +89,52 @@ async function run(port: NonNullable<typeof parentPort>, input: WorkerInput): Pr
       port.postMessage({ type: 'progress', bytes, rows: account.rowsSeen });
     }
   };
-  for await (const _ of readSources(input.sources, builder, report)) {
-    // batches go to the sink; nothing is yielded here
+  let lines = 0;
+  if (input.part) {
+    lines = await readPart(input.sources[0]!, input.part, builder, report);
+  } else {
+    for await (const _ of readSources(input.sources, builder, report)) {
+      // batches go to the sink; nothing is yielded here
+    }
   }
-  port.postMessage({ type: 'done', account });
+  port.postMessage({ type: 'done', account, lines });
+}
+
+/** Read a part of a plain JSONL file into the builder (as readSource would the whole); returns its line count. */
+async function readPart(src: Source, part: NonNullable<WorkerInput['part']>, builder: BatchBuilder, report: (bytes: number) => void): Promise<number> {
+  const path = src.path;
+  builder.beginFile(path, 'jsonl', false, src.size);
+  const reader = new JsonlReader(builder);
+  let bytes: ByteSource;
+  try {
+    bytes = await openRange(path, part.start, part.end);
+  } catch (e) {
+    throw dataError(`${path}: cannot read (${(e as Error).message})`);
+  }
+  try {
+    for await (const _ of reader.read(bytes.chunks, () => report(bytes.bytesRead()), { bom: part.start === 0 })) {
+      // batches go to the sink
+    }
+    for (const _ of builder.finish()) {
+      // likewise
+    }
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new PartReadError(`${path}: cannot read (${(e as Error).message})`, builder.fileRows);
+  } finally {
+    bytes.close();
+  }
+  report(bytes.bytesRead());
+  return reader.lines;
 }
 
 if (parentPort) {
   const port = parentPort;
   run(port, workerData as WorkerInput).catch((e: unknown) => {
-    if (e instanceof CliError) port.postMessage({ type: 'error', exit: e.exit, message: e.message });
-    else port.postMessage({ type: 'error', exit: 'internal', message: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack });
+    let m: WorkerError;
+    if (e instanceof PartReadError) m = { type: 'error', exit: 'data', message: e.message, rows: e.rows };
+    else if (e instanceof CliError) m = { type: 'error', exit: e.exit, message: e.message };
+    else m = { type: 'error', exit: 'internal', message: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack };
+    port.postMessage(m);
   });
 }

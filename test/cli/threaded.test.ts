@@ -1,19 +1,22 @@
 /**
- * Through the built CLI: a log of 8 MB or more is parsed on a worker thread (ingest/index.ts). The
- * report and exit code must be exactly those of a read in one thread (ABTOOL_THREADS=0), with bad
- * rows, duplicates and --strict.
+ * Through the built CLI: a log of 8 MB or more is parsed on a worker thread (ingest/index.ts), and a
+ * big JSONL file in two parts on two workers (forced here with ABTOOL_SPLIT_MIN_BYTES=0). The report
+ * and exit code must be exactly those of a read in one thread (ABTOOL_THREADS=0), with bad rows on
+ * both sides of the cut, a duplicate across it, and --strict.
  */
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { splitCut } from '../../src/ingest/index.js';
+import { resolveInputs } from '../../src/ingest/open.js';
 import { runCli } from '../helpers/cli.js';
 import { ROOT } from '../helpers/reference.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'abtool-threaded-'));
 const spec = join(ROOT, 'fixtures/examples/ab-win/spec.json');
 
-/** ~50k rows (over 8 MB) with a malformed line, a duplicate and a wrong type deep inside. */
+/** ~50k rows (over 8 MB) with malformed lines, duplicates and a wrong type, early and late in the file. */
 function bigLog(): string {
   let state = 11;
   const rand = (): number => ((state = (state * 1103515245 + 12345) % 2 ** 31), state / 2 ** 31);
@@ -35,6 +38,8 @@ function bigLog(): string {
     };
     lines.push(JSON.stringify(row));
   }
+  lines[12_000] = '{"ts": "2026-11-02T16:40:00Z", "model": "challenger", cut off';
+  lines[30_000] = lines[10_000]!;
   lines[40_000] = '{"ts": "2026-11-03T00:00:00Z", "model": "champion", broken';
   lines[45_000] = lines[44_000]!;
   lines[46_000] = lines[46_000]!.replace(/"latency_ms":[0-9.]+/, '"latency_ms":"slow"');
@@ -62,9 +67,9 @@ describe('threaded reading through the CLI', () => {
     const input = two.json().input;
     expect(input.rows_seen).toBe(50_000);
     expect(Object.fromEntries(Object.entries(input.rejections).map(([k, v]: [string, any]) => [k, v.first[0].line]))).toEqual({
-      malformed: 40_001,
+      malformed: 12_001,
       'wrong-type': 46_001,
-      duplicate: 45_001,
+      duplicate: 30_001,
     });
   });
 
@@ -74,6 +79,21 @@ describe('threaded reading through the CLI', () => {
     const one = runCli(args, { env: { ABTOOL_THREADS: '0' } });
     expect(two.code).toBe(65);
     expect(two.stderr).toBe(one.stderr);
-    expect(two.stderr).toMatch(/big\.jsonl:40001: .*--strict stops at the first rejected row/);
+    expect(two.stderr).toMatch(/big\.jsonl:12001: .*--strict stops at the first rejected row/);
+  });
+
+  it('a split read (two workers, one part each) gives the same report and exit code as one thread', () => {
+    // the cut falls between the first bad rows and the duplicate of a row before it
+    const cut = splitCut(resolveInputs([log]).sources, { fields: [], modelField: 'model', models: [], requestField: null }, { splitMinBytes: 0 })!;
+    const cutLine = readFileSync(log).subarray(0, cut).toString('latin1').split('\n').length;
+    expect(cutLine).toBeGreaterThan(12_001);
+    expect(cutLine).toBeLessThan(30_001);
+    const args = ['analyze', log, '--spec', spec, '--format', 'json', '--quiet'];
+    const split = runCli(args, { env: { ABTOOL_SPLIT_MIN_BYTES: '0' } });
+    const one = runCli(args, { env: { ABTOOL_THREADS: '0' } });
+    expect(split.stderr).toBe('');
+    expect(split.code).toBe(one.code);
+    expect(withoutTime(split.stdout)).toBe(withoutTime(one.stdout));
+    expect(split.json().input.rejections.duplicate.count).toBe(2);
   });
 });
