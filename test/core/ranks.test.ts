@@ -99,3 +99,54 @@ describe('sortByGroup', () => {
     expect(() => sortByGroup([1, 2], [0, 0], -1)).toThrow(/count/);
   });
 });
+
+describe('the decimal-key path (values k / 10^d sorted on 32-bit keys)', () => {
+  /** n values with d decimals in [-span/2, span/2), as a log would hold them after parsing */
+  const decimals = (n: number, seed: number, d: number, span: number): Float64Array => {
+    const r = rng(seed);
+    return Float64Array.from({ length: n }, () => Number(((r() - 0.5) * span).toFixed(d)));
+  };
+  const both = (values: Float64Array): void => {
+    expectSame(sortAscending(values), Float64Array.from(values).sort());
+    const r = rng(values.length);
+    const group = Int32Array.from(values, () => Math.floor(r() * 5));
+    const g = sortByGroup(values, group, 5);
+    expectSame(g.all, Float64Array.from(values.filter((v) => !Number.isNaN(v))).sort());
+    for (let k = 0; k < 5; k++) expectSame(g.groups[k]!, values.filter((v, i) => group[i] === k && !Number.isNaN(v)).sort());
+  };
+
+  it('sorts 0 to 6 decimals, negatives and many ties exactly as the built-in sort', () => {
+    for (let d = 0; d <= 6; d++) {
+      both(decimals(5000, 17 + d, d, 2000));
+      both(decimals(5000, 31 + d, d, 0.05)); // few distinct values: long runs of ties
+    }
+  });
+
+  it('falls back to the full sort, with the same result, when the values do not qualify', () => {
+    const base = decimals(5000, 5, 3, 400);
+    const cases: [string, (x: Float64Array) => void][] = [
+      ['a late value with 7 decimals', (x) => (x[4990] = 0.1234567)],
+      ['a value no power of ten gives back (0.1 + 0.2)', (x) => (x[4000] = 0.1 + 0.2)],
+      ['keys spanning 2^32 and more', (x) => (x[3000] = 5e6)],
+      ['-0 among the decimals', (x) => ((x[10] = -0), (x[20] = 0))],
+      ['an infinity', (x) => (x[100] = -Infinity)],
+      ['NaN (left out, as always)', (x) => ((x[7] = NaN), (x[8] = NaN))],
+      ['a subnormal', (x) => (x[50] = 5e-324)],
+    ];
+    for (const [label, change] of cases) {
+      const x = Float64Array.from(base);
+      change(x);
+      try {
+        both(x);
+      } catch (e) {
+        throw new Error(`${label}: ${(e as Error).message}`);
+      }
+    }
+  });
+
+  it('raises the scale when a later value needs more decimals, and still qualifies', () => {
+    const x = decimals(6000, 77, 2, 100);
+    x[5999] = 12.3456; // 4 decimals: every value is then a multiple of 1e-4
+    both(x);
+  });
+});
