@@ -35,14 +35,14 @@ interface Stdlib {
 }
 let stdlib: Stdlib | null = null;
 
-/** The build's one-file bundle of these functions (scripts/bundle-stdlib.mjs): ~15 ms to load instead of 70-140. */
+/** The build's one-file bundle of these functions (scripts/bundle.mjs): ~15 ms to load instead of 70-140. */
 export const STDLIB_BUNDLE = new URL('../../dist/vendor/stdlib.cjs', import.meta.url);
 
 /** Load the stdlib functions now (e.g. while another thread reads the logs). */
 export function loadDistributions(): Stdlib {
   if (stdlib === null) {
     const require = createRequire(import.meta.url);
-    // the build's one-file bundle of the same functions (scripts/bundle-stdlib.mjs); from src (tests)
+    // the build's one-file bundle of the same functions (scripts/bundle.mjs); from src (tests)
     // and dist alike it is dist/vendor/stdlib.cjs
     try {
       stdlib = require(fileURLToPath(STDLIB_BUNDLE)) as Stdlib;

@@ -1,5 +1,5 @@
 /**
- * The build bundles the stdlib functions into dist/vendor/stdlib.cjs (scripts/bundle-stdlib.mjs) so
+ * The build bundles the stdlib functions into dist/vendor/stdlib.cjs (scripts/bundle.mjs) so
  * that they load in one file instead of 414 modules. The bundle must be the same code: the same
  * numbers, bit for bit, as the packages, and it must be what loadDistributions() uses after a build.
  */
