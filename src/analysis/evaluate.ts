@@ -61,9 +61,39 @@ export interface SegmentResults {
   shadows: (ShadowReport | null)[];
 }
 
-/** Computes the statistics of several segments; may run them elsewhere (a worker thread). */
+/** A SegmentWork before the rows are grouped: what a worker needs to group them itself. */
+export type SegmentInput = Omit<SegmentWork, 'groups'>;
+
+/** The statistics of every segment but the overall one, with what identifies the segments. */
+export interface OtherSegments extends SegmentResults {
+  /** per segment: its field values and its rows per model */
+  segments: Record<string, string>[];
+  rows: [number, number][];
+}
+
+/**
+ * Computes the statistics of every segment but the overall one (index 0), grouping the rows itself;
+ * may run elsewhere (a worker thread, see parallel.ts).
+ */
 export interface SegmentRunner {
-  run(work: SegmentWork, which: number[]): Promise<SegmentResults>;
+  run(input: SegmentInput): Promise<OtherSegments>;
+}
+
+/** The rows of the overall segment and of every segment, and per unit the models it was seen under. */
+export function groupsOf(spec: ExperimentSpec, roles: FieldRoles, store: ColumnStore): { groups: SegmentRows[]; mask: Uint8Array } {
+  const unitCol = dictColumn(store, roles.unit);
+  if (!unitCol) throw new Error(`internal: the unit column "${roles.unit}" was not read`);
+  const mask = crossedUnitMask(store, unitCol);
+  const groups = segmentRows(store, unitCol, spec.segments, mask, spec.stage !== 'shadow');
+  return { groups, mask };
+}
+
+/** What a SegmentRunner computes: every segment's statistics but the overall one's. */
+export function otherSegments(input: SegmentInput): OtherSegments {
+  const { groups } = groupsOf(input.spec, input.roles, input.store);
+  const which = groups.map((_, gi) => gi).slice(1);
+  const r = segmentResults({ ...input, groups }, which, new SortedValues());
+  return { ...r, segments: which.map((gi) => groups[gi]!.segment), rows: which.map((gi) => [groups[gi]!.rows[0].length, groups[gi]!.rows[1].length]) };
 }
 
 function metricList(spec: ExperimentSpec): { metric: Metric; role: 'primary' | 'guardrail' }[] {
@@ -135,8 +165,9 @@ export function evaluate(spec: ExperimentSpec, roles: FieldRoles, store: ColumnS
 
 /**
  * The same report as evaluate, with the segments other than the overall one computed by `runner` (a
- * worker thread) while this thread computes the overall segment. When the runner fails, this thread
- * computes them too: the report is the same either way.
+ * worker thread, which groups the rows too) while this thread groups them and computes the overall
+ * segment. When the runner fails, or its segments are not this thread's (they always are: both
+ * group the same store the same way), this thread computes them too: the report is the same either way.
  */
 export async function evaluateParallel(
   spec: ExperimentSpec,
@@ -146,20 +177,30 @@ export async function evaluateParallel(
   opts: EvaluateOptions,
   runner: SegmentRunner,
 ): Promise<Report> {
+  const pending: Promise<OtherSegments | null> =
+    spec.segments.length > 0
+      ? runner.run({ spec, roles, store, seed: opts.seed, resamples: opts.resamples }).then(
+          (r) => r,
+          () => null,
+        )
+      : Promise.resolve(null);
   const work = prepare(spec, roles, store, opts);
   const others = work.groups.map((_, gi) => gi).slice(1);
-  if (others.length === 0) {
-    const sorted = new SortedValues();
-    return finish(work, account, opts, segmentResults(work, [0], sorted), sorted);
-  }
-  const pending = runner.run(work, others).then(
-    (r) => r,
-    () => null,
-  );
   const sorted = new SortedValues();
   const own = segmentResults(work, [0], sorted);
-  const theirs = (await pending) ?? segmentResults(work, others, sorted);
+  if (others.length === 0) return finish(work, account, opts, own, sorted);
+  const got = await pending;
+  const theirs = got && sameSegments(got, work.groups) ? got : segmentResults(work, others, sorted);
   return finish(work, account, opts, { stats: [...own.stats, ...theirs.stats], shadows: [...own.shadows, ...theirs.shadows] }, sorted);
+}
+
+/** The runner's segments are groups[1..], in order, with the same rows per model. */
+function sameSegments(got: OtherSegments, groups: SegmentRows[]): boolean {
+  if (got.stats.length !== groups.length - 1 || got.segments.length !== groups.length - 1) return false;
+  return got.segments.every((seg, k) => {
+    const g = groups[k + 1]!;
+    return JSON.stringify(seg) === JSON.stringify(g.segment) && got.rows[k]![0] === g.rows[0].length && got.rows[k]![1] === g.rows[1].length;
+  });
 }
 
 /** The work, and per unit the models it was seen under (bit 0 control, bit 1 treatment). */
@@ -168,10 +209,7 @@ interface Prepared extends SegmentWork {
 }
 
 function prepare(spec: ExperimentSpec, roles: FieldRoles, store: ColumnStore, opts: EvaluateOptions): Prepared {
-  const unitCol = dictColumn(store, roles.unit);
-  if (!unitCol) throw new Error(`internal: the unit column "${roles.unit}" was not read`);
-  const mask = crossedUnitMask(store, unitCol);
-  const groups = segmentRows(store, unitCol, spec.segments, mask, spec.stage !== 'shadow');
+  const { groups, mask } = groupsOf(spec, roles, store);
   return { spec, roles, store, groups, seed: opts.seed, resamples: opts.resamples, mask };
 }
 

@@ -1,44 +1,56 @@
 /**
- * The segments' statistics on a second thread. `evaluateParallel` (evaluate.ts) computes the overall
- * segment here while a SegmentWorker computes the others: their tests are independent, and on a big
- * log with segments the two halves take about as long as each other.
+ * The segments' statistics on a second thread. `evaluateParallel` (evaluate.ts) groups the rows and
+ * computes the overall segment here while a SegmentWorker groups them too and computes the other
+ * segments: their tests are independent, and on a big log with segments the two halves take about as
+ * long as each other.
  *
  * What crosses: the column store's arrays live in shared memory (aggregate.ts), so they are shared,
- * not copied; the row lists of the segments are copied; dictionaries cross as their size only (no
- * statistic reads a unit's or a request's text: a worker that tried would fail, and the segments
- * would then be computed on the main thread). The results are plain data, structured-cloned back.
+ * not copied. Dictionaries cross as their size only, except the segment fields' (their values name
+ * and order the segments): no statistic reads a unit's or a request's text (a worker that tried would
+ * fail, and the segments would then be computed on the main thread). The results are plain data,
+ * structured-cloned back.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Dictionary } from '../ingest/types.js';
 import type { ColumnStore, StoredColumn } from './aggregate.js';
-import type { SegmentResults, SegmentRunner, SegmentWork } from './evaluate.js';
+import type { OtherSegments, SegmentInput, SegmentRunner } from './evaluate.js';
 
 type WireColumn =
   | { kind: 'number'; values: Float64Array }
-  | { kind: 'dict'; codes: Int32Array; numeric: Float64Array | null; size: number };
+  | { kind: 'dict'; codes: Int32Array; numeric: Float64Array | null; size: number; values: string[] | null };
 
-/** A SegmentWork as it is posted to the worker. */
-export interface WireWork extends Omit<SegmentWork, 'store'> {
+/** A SegmentInput as it is posted to the worker. */
+export interface WireWork extends Omit<SegmentInput, 'store'> {
   store: { length: number; model: Uint8Array; columns: [string, WireColumn][] };
 }
 
-export function toWire(work: SegmentWork): WireWork {
+export function toWire(work: SegmentInput): WireWork {
   const columns: [string, WireColumn][] = [];
   for (const [name, c] of work.store.columns) {
-    columns.push([name, c.kind === 'number' ? c : { kind: 'dict', codes: c.codes, numeric: c.numeric, size: c.dict.size }]);
+    const values = c.kind === 'dict' && work.spec.segments.includes(name) ? c.dict.values : null;
+    columns.push([name, c.kind === 'number' ? c : { kind: 'dict', codes: c.codes, numeric: c.numeric, size: c.dict.size, values }]);
   }
   return { ...work, store: { length: work.store.length, model: work.store.model, columns } };
 }
 
-export function fromWire(wire: WireWork): SegmentWork {
+export function fromWire(wire: WireWork): SegmentInput {
   const columns = new Map<string, StoredColumn>();
   for (const [name, c] of wire.store.columns) {
-    columns.set(name, c.kind === 'number' ? c : { kind: 'dict', codes: c.codes, numeric: c.numeric, dict: sizeOnly(name, c.size) });
+    if (c.kind === 'number') {
+      columns.set(name, c);
+      continue;
+    }
+    const dict = c.values ? listed(c.values) : sizeOnly(name, c.size);
+    columns.set(name, { kind: 'dict', codes: c.codes, numeric: c.numeric, dict });
   }
   const store: ColumnStore = { length: wire.store.length, model: wire.store.model, columns };
   return { ...wire, store };
+}
+
+function listed(values: string[]): Dictionary {
+  return { values, index: new Map(values.map((v, i) => [v, i])), size: values.length };
 }
 
 function sizeOnly(name: string, size: number): Dictionary {
@@ -62,7 +74,7 @@ function sizeOnly(name: string, size: number): Dictionary {
  */
 const WORKER_URL = new URL('../../dist/analysis/segmentWorker.js', import.meta.url);
 
-type Reply = { ok: true; results: SegmentResults } | { ok: false; message: string; stack?: string };
+type Reply = { ok: true; results: OtherSegments } | { ok: false; message: string; stack?: string };
 
 /**
  * A worker thread that computes segments on request. Start it early (its modules load while the logs
@@ -72,7 +84,7 @@ export class SegmentWorker implements SegmentRunner {
   /** requests answered, and the last failure (for tests and diagnostics) */
   served = 0;
   lastError: Error | null = null;
-  private busy: { resolve: (r: SegmentResults) => void; reject: (e: Error) => void } | null = null;
+  private busy: { resolve: (r: OtherSegments) => void; reject: (e: Error) => void } | null = null;
 
   private constructor(private readonly worker: Worker) {
     worker.unref();
@@ -109,14 +121,14 @@ export class SegmentWorker implements SegmentRunner {
     }
   }
 
-  run(work: SegmentWork, which: number[]): Promise<SegmentResults> {
+  run(input: SegmentInput): Promise<OtherSegments> {
     if (this.busy) return Promise.reject(new Error('internal: the segment worker is busy'));
-    return new Promise<SegmentResults>((resolve, reject) => {
+    return new Promise<OtherSegments>((resolve, reject) => {
       this.busy = { resolve, reject };
       // keep the process alive while a request is out
       this.worker.ref();
       try {
-        this.worker.postMessage({ work: toWire(work), which });
+        this.worker.postMessage({ work: toWire(input) });
       } catch (e) {
         const b = this.settle();
         if (b) this.fail(b, e as Error);
@@ -131,7 +143,7 @@ export class SegmentWorker implements SegmentRunner {
     void this.worker.terminate();
   }
 
-  private settle(): { resolve: (r: SegmentResults) => void; reject: (e: Error) => void } | null {
+  private settle(): { resolve: (r: OtherSegments) => void; reject: (e: Error) => void } | null {
     const b = this.busy;
     this.busy = null;
     this.worker.unref();

@@ -1,20 +1,20 @@
 /**
- * The thread behind a SegmentWorker (parallel.ts): receives {work, which}, answers with the
- * segments' statistics (evaluate.ts segmentResults) or the error that stopped them.
+ * The thread behind a SegmentWorker (parallel.ts): receives {work}, groups its rows and answers with
+ * the statistics of every segment but the overall one (evaluate.ts otherSegments), or the error that
+ * stopped them.
  */
 import { parentPort } from 'node:worker_threads';
 import { loadDistributions } from '../core/distributions.js';
-import { segmentResults } from './evaluate.js';
-import { SortedValues } from './metrics.js';
+import { otherSegments } from './evaluate.js';
 import { fromWire, type WireWork } from './parallel.js';
 
 const port = parentPort;
 if (port) {
   // the distribution functions' modules load now, not when the first p-value is computed
   loadDistributions();
-  port.on('message', (m: { work: WireWork; which: number[] }) => {
+  port.on('message', (m: { work: WireWork }) => {
     try {
-      const results = segmentResults(fromWire(m.work), m.which, new SortedValues());
+      const results = otherSegments(fromWire(m.work));
       port.postMessage({ ok: true, results });
     } catch (e) {
       const err = e as Error;

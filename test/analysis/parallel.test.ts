@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { collect } from '../../src/analysis/aggregate.js';
-import { evaluate, evaluateParallel, type SegmentRunner } from '../../src/analysis/evaluate.js';
+import { evaluate, evaluateParallel, otherSegments, type SegmentRunner } from '../../src/analysis/evaluate.js';
 import { fromWire, SegmentWorker, toWire } from '../../src/analysis/parallel.js';
 import { buildReadPlan } from '../../src/analysis/readPlan.js';
 import { loadSpec } from '../../src/analysis/spec.js';
@@ -65,18 +65,42 @@ describe('evaluateParallel', () => {
   it('a spec without segments never asks the worker', async () => {
     const { spec, roles, store, account } = await load('ab-win');
     const flat = { ...spec, segments: [] };
-    const asked: number[][] = [];
-    const spy: SegmentRunner = { run: (_w, which) => (asked.push(which), Promise.reject(new Error('unused'))) };
+    const asked: number[] = [];
+    const spy: SegmentRunner = { run: (input) => (asked.push(input.spec.segments.length), Promise.reject(new Error('unused'))) };
     const two = await evaluateParallel(flat, roles, store, account, OPTIONS, spy);
     expect(asked).toEqual([]);
     expect(JSON.stringify(two)).toBe(JSON.stringify(evaluate(flat, roles, store, account, OPTIONS)));
   });
 });
 
+describe('segments that are not this thread\'s', () => {
+  it('are not used: this thread computes them, same report', async () => {
+    const { spec, roles, store, account } = await load('ab-segment-loss');
+    const one = evaluate(spec, roles, store, account, OPTIONS);
+    expect(one.segments.length).toBeGreaterThan(2);
+    const shuffled: SegmentRunner = {
+      run: async (input) => {
+        const r = otherSegments(input);
+        return { ...r, segments: [...r.segments].reverse(), stats: [...r.stats].reverse(), shadows: [...r.shadows].reverse(), rows: [...r.rows].reverse() };
+      },
+    };
+    const short: SegmentRunner = {
+      run: async (input) => {
+        const r = otherSegments(input);
+        return { ...r, segments: r.segments.slice(1), stats: r.stats.slice(1), shadows: r.shadows.slice(1), rows: r.rows.slice(1) };
+      },
+    };
+    for (const runner of [shuffled, short]) {
+      const two = await evaluateParallel(spec, roles, store, account, OPTIONS, runner);
+      expect(JSON.stringify(two)).toBe(JSON.stringify(one));
+    }
+  });
+});
+
 describe('the work as posted to the worker', () => {
   it('shares the column arrays (shared memory), and dictionaries cross as their size only', async () => {
     const { spec, roles, store } = await load('ab-win');
-    const work = { spec, roles, store, groups: [], seed: 1, resamples: 10 };
+    const work = { spec, roles, store, seed: 1, resamples: 10 };
     const wire = toWire(work);
     const back = fromWire(structuredClone(wire));
     const unit = back.store.columns.get(roles.unit)!;
@@ -91,5 +115,11 @@ describe('the work as posted to the worker', () => {
     expect(unit.codes[0]).toBe(-7);
     original.codes[0] = saved;
     expect(() => unit.dict.values).toThrow(/not available on the segment worker/);
+    // a segment field's values cross: they name and order the segments
+    for (const field of spec.segments) {
+      const seg = back.store.columns.get(field);
+      const orig = store.columns.get(field);
+      if (seg?.kind === 'dict' && orig?.kind === 'dict') expect(seg.dict.values).toEqual(orig.dict.values);
+    }
   });
 });
