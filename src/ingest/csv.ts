@@ -16,10 +16,16 @@
  * A row with another number of cells than the header is 'wrong-field-count', except the last row
  * of a file that does not end with a newline and has too few cells: that is 'truncated', as is a
  * quoted cell left open by the end of the file.
+ *
+ * A read may also cover the second part of a file cut at the end of a record (a split read, index.ts
+ * and csvSplitPoint): `part` then says what a read of the whole file would know there (the header,
+ * whether csv-parse has taken over), lines are numbered from the part's start, and errors are worded
+ * as a read of the whole file words them (part.before). The first part is read as a whole file is.
  */
 import { Parser } from 'csv-parse';
 import { dataError } from '../cli/exitCode.js';
 import type { BatchBuilder } from './builder.js';
+import type { CsvCut } from './open.js';
 import type { Batch } from './types.js';
 
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
@@ -30,13 +36,38 @@ interface CsvErrorLike {
   lines?: number;
 }
 
+/** The second part of a split read: what a read of the whole file knows where it starts. */
+export interface CsvPart extends Omit<CsvCut, 'cut'> {
+  /**
+   * What the first part read, asked for only to word an error (it may wait until that part is done):
+   * its lines, its rows, and whether a row with the wrong cell count ended it (`lastHeld`; a read of
+   * the whole file holds that row until the next row comes, so it is not yet counted before that).
+   */
+  before(): { lines: number; rows: number; lastHeld: boolean };
+}
+
 export class CsvReader {
+  /** lines of the last read, once it has ended (a last line without a newline counts) */
+  lines = 0;
+  /** the last read ended with a row with the wrong cell count, counted then (see releaseHeld) */
+  lastHeld = false;
+
+  /** the file's rows before an error of the current read, as a read of the whole file counts them */
+  rowsBefore: () => number = () => this.builder.fileRows;
+
   constructor(private readonly builder: BatchBuilder) {}
 
-  async *read(chunks: AsyncIterable<Buffer>, file: string, onChunk: () => void): AsyncGenerator<Batch> {
+  /**
+   * Read one file's bytes, or the second part of a split read (`part`). Yields batches as they fill;
+   * `onChunk` is called after each chunk. Stream errors propagate to the caller.
+   */
+  async *read(chunks: AsyncIterable<Buffer>, file: string, onChunk: () => void, part?: CsvPart): AsyncGenerator<Batch> {
     const builder = this.builder;
+    this.lines = 0;
+    this.lastHeld = false;
     const parser = new Parser({
-      bom: true,
+      // a read of the whole file that is already in csv-parse at the part's start has checked for a BOM
+      bom: !(part && (part.bom || part.quoted)),
       relax_column_count: true,
       relax_quotes: true,
       skip_empty_lines: false,
@@ -63,16 +94,22 @@ export class CsvReader {
     /** fields with no column in this file: missing in every row */
     let absent: number[] = [];
     let nextLine = 1;
-    let sawQuote = false;
+    let sawQuote = part?.quoted ?? false;
     let lastByte = -1;
-    /** a row with the wrong cell count, judged when we know whether it is the file's last */
-    const st: { held: { line: number; cells: number } | null } = { held: null };
+    /**
+     * a row with the wrong cell count, judged when we know whether it is the file's last; in a second
+     * part, at first, the first part's last row in case it was one (`prior`: counted there, judged as
+     * it would be, a wrong-field-count, unless an error comes first: see rowsBefore)
+     */
+    const st: { held: { line: number; cells: number; prior?: true } | null } = { held: part ? { line: 0, cells: 0, prior: true } : null };
 
     /** `atEnd`: the held row is the file's last row; too few cells and no final newline make it truncated */
     const releaseHeld = (atEnd: boolean): void => {
       const h = st.held;
       if (h === null || header === null) return;
       st.held = null;
+      if (h.prior) return;
+      if (atEnd) this.lastHeld = true;
       const width = header.length;
       if (atEnd && lastByte !== 0x0a && h.cells < width) {
         builder.rejectRow('truncated', h.line, `the last line has no newline and only ${h.cells} of ${width} cells`);
@@ -80,6 +117,32 @@ export class CsvReader {
         builder.rejectRow('wrong-field-count', h.line, `${h.cells} cells, the header has ${width}`);
       }
     };
+
+    const setHeader = (cells: string[]): void => {
+      header = cells;
+      const index = new Map<string, number>();
+      cells.forEach((h, c) => {
+        if (!index.has(h)) index.set(h, c);
+      });
+      byColumn = cells.map(() => []);
+      absent = [];
+      builder.fields.forEach((f, i) => {
+        const c = index.get(f.source);
+        if (c === undefined) absent.push(i);
+        else byColumn[c]!.push(i);
+      });
+    };
+    if (part) setHeader(part.header);
+
+    /** a line of this read as a line of the file */
+    const at = (line: number): number => (part ? part.before().lines + line : line);
+    /** the file's rows before an error here, as a read of the whole file counts them */
+    const rowsBefore = (): number => {
+      if (!part) return builder.fileRows;
+      const b = part.before();
+      return b.rows + builder.fileRows - (st.held?.prior === true && b.lastHeld ? 1 : 0);
+    };
+    this.rowsBefore = rowsBefore;
 
     const handle = (rec: string[]): void => {
       const line = nextLine;
@@ -102,18 +165,7 @@ export class CsvReader {
         return;
       }
       if (header === null) {
-        header = rec.map((h) => h.trim());
-        const index = new Map<string, number>();
-        header.forEach((h, c) => {
-          if (!index.has(h)) index.set(h, c);
-        });
-        byColumn = header.map(() => []);
-        absent = [];
-        builder.fields.forEach((f, i) => {
-          const c = index.get(f.source);
-          if (c === undefined) absent.push(i);
-          else byColumn[c]!.push(i);
-        });
+        setHeader(rec.map((h) => h.trim()));
         return;
       }
       releaseHeld(false);
@@ -143,14 +195,16 @@ export class CsvReader {
           throw new QuoteAtEnd();
         }
         throw dataError(
-          `${file}:${start}: a quote opened on line ${start} is never closed; it swallows the rest of the file (${end - start + 1} lines) ` +
-            `— ${builder.fileRows} rows read before it`,
+          `${file}:${at(start)}: a quote opened on line ${at(start)} is never closed; it swallows the rest of the file (${end - start + 1} lines) ` +
+            `— ${rowsBefore()} rows read before it`,
         );
       }
       if (e.code === 'CSV_MAX_RECORD_SIZE') {
-        throw dataError(`${file}:${nextLine}: a CSV record longer than ${MAX_RECORD_BYTES / 1024 / 1024} MiB (an unclosed quote?) — ${builder.fileRows} rows read before it`);
+        throw dataError(`${file}:${at(nextLine)}: a CSV record longer than ${MAX_RECORD_BYTES / 1024 / 1024} MiB (an unclosed quote?) — ${rowsBefore()} rows read before it`);
       }
-      throw dataError(`${file}:${e.lines === undefined ? nextLine : e.lines + parserLineBase}: CSV error: ${e.message} — ${builder.fileRows} rows read before it`);
+      // (csv-parse's own message counts lines from where it took over, in a part too; with the options
+      // above no other error is known to come)
+      throw dataError(`${file}:${at(e.lines === undefined ? nextLine : e.lines + parserLineBase)}: CSV error: ${e.message} — ${rowsBefore()} rows read before it`);
     };
 
     /** cell bounds of the current line (fast path) */
@@ -161,7 +215,7 @@ export class CsvReader {
      * newline) and returns where it stopped: the start of an incomplete last line, or of the first line
      * the fast path leaves to csv-parse (`fast` is then false).
      */
-    let fast = true;
+    let fast = !(part && (part.bom || part.quoted));
     const fastLines = (buf: Buffer, final: boolean): number => {
       const n = buf.length;
       let start = 0;
@@ -236,7 +290,7 @@ export class CsvReader {
     };
     /** the incomplete last line of the previous chunk (fast path) */
     let carry: Buffer | null = null;
-    let first = true;
+    let first = part === undefined;
     const toParser = (rest: Buffer): void => {
       parserLineBase = nextLine - 1;
       if (!sawQuote && rest.includes(0x22)) sawQuote = true;
@@ -293,6 +347,7 @@ export class CsvReader {
       parser.destroy();
     }
     releaseHeld(true);
+    this.lines = nextLine - 1;
     const ready = builder.take();
     for (let k = 0; k < ready.length; k++) yield ready[k]!;
   }

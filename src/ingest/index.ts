@@ -26,6 +26,7 @@ import {
   formatFromName,
   headBytes,
   isGzip,
+  csvSplitPoint,
   isZlibError,
   openBytes,
   peek,
@@ -49,9 +50,10 @@ export interface LogReadOptions extends ReadOptions {
    */
   threads?: boolean;
   /**
-   * with threads: a single plain JSONL file of at least this many bytes (not --strict) is cut in two
-   * at a newline (SPLIT_AT of the way in) and the two parts are parsed on two workers at once (readThreaded).
-   * Default: the environment's ABTOOL_SPLIT_MIN_BYTES, else SPLIT_MIN_BYTES; Infinity: never
+   * with threads: a single plain JSONL or CSV file of at least this many bytes (not --strict) is cut in
+   * two at the end of a line or record (SPLIT_AT of the way in) and the two parts are parsed on two
+   * workers at once (readThreaded, splitParts). Default: the environment's ABTOOL_SPLIT_MIN_BYTES, else
+   * SPLIT_MIN_BYTES for JSONL and CSV_SPLIT_MIN_BYTES (never) for CSV; Infinity: never
    */
   splitMinBytes?: number;
 }
@@ -84,9 +86,7 @@ export function readLogs(inputs: readonly string[], plan: ReadPlan, options: Log
     };
     try {
       if (useWorker) {
-        const cut = splitCut(sources, plan, options);
-        const parts = cut === null ? [undefined] : [{ start: 0, end: cut }, { start: cut, end: null }];
-        yield* readThreaded(sources, parts, plan, account, options, report);
+        yield* readThreaded(sources, splitParts(sources, plan, options) ?? [undefined], plan, account, options, report);
       } else {
         const builder = new BatchBuilder(plan, account, options);
         yield* readSources(sources, builder, (bytes) => report(bytes, account.rowsSeen));
@@ -102,8 +102,17 @@ export function readLogs(inputs: readonly string[], plan: ReadPlan, options: Log
 /** Inputs at least this big are read by a worker thread while this thread encodes (see readThreaded). */
 export const THREADED_MIN_BYTES = 8 * 1024 * 1024;
 
-/** A single plain JSONL file at least this big is parsed in two parts on two workers (see readThreaded). */
+/** A single plain JSONL or CSV file at least this big is parsed in two parts on two workers (see readThreaded). */
 export const SPLIT_MIN_BYTES = 32 * 1024 * 1024;
+
+/**
+ * A single CSV file is split only when asked (splitMinBytes, ABTOOL_SPLIT_MIN_BYTES). A read on one
+ * worker is bound by this thread's encoding, not by CSV parsing (the fast path splits plain lines
+ * cheaply): on the 1M-row bench log (95 MB, 2 cores) a split read was slower, median 1730 ms against
+ * 1460 ms on one worker (9 runs each, alternated; cut at 0.25, 0.375 or 0.5 alike), and took ~50 MB
+ * more memory (the second part's batches wait here) — a third thread only takes time from this one.
+ */
+export const CSV_SPLIT_MIN_BYTES = Infinity;
 
 /**
  * Where a split read cuts the file, as a fraction of its size. Not the middle: this thread encodes the
@@ -117,28 +126,47 @@ export const SPLIT_MIN_BYTES = 32 * 1024 * 1024;
 export const SPLIT_AT = 0.375;
 
 /**
- * Where to cut the input for a split read (see readThreaded), or null for a read on one worker: the
- * input must be one regular file of at least `splitMinBytes`, read as plain JSONL (by its name, or by
- * its content as readSource sniffs it; not gzip, not Arrow), not --strict (the first bad row in input
- * order is the one reported), not a plan that accepts any model (model codes are given in order of
- * appearance, up to a limit), and it must have a newline past the cut point (SPLIT_AT) but its last byte.
+ * The two parts of the input for a split read (see readThreaded), or null for a read on one worker:
+ * the input must be one regular file of at least `splitMinBytes` (by default SPLIT_MIN_BYTES for
+ * JSONL; CSV only when asked: CSV_SPLIT_MIN_BYTES), read as plain JSONL or CSV (by its
+ * name, or by its content as readSource sniffs it; not gzip, not Arrow), not --strict (the first bad
+ * row in input order is the one reported), not a plan that accepts any model (model codes are given in
+ * order of appearance, up to a limit), and it must have a line end past the cut point (SPLIT_AT) but
+ * its last byte: for JSONL any newline (splitPoint), for CSV one that ends a record, with the header
+ * and what else the second part's reader needs (csvSplitPoint, which declines anything odd).
  */
-export function splitCut(sources: Source[], plan: ReadPlan, options: LogReadOptions): number | null {
+export function splitParts(sources: Source[], plan: ReadPlan, options: LogReadOptions): NonNullable<WorkerInput['part']>[] | null {
   const fromEnv = process.env.ABTOOL_SPLIT_MIN_BYTES;
-  const min = options.splitMinBytes ?? (fromEnv !== undefined && fromEnv.trim() !== '' && Number(fromEnv) >= 0 ? Number(fromEnv) : SPLIT_MIN_BYTES);
+  const asked = options.splitMinBytes ?? (fromEnv !== undefined && fromEnv.trim() !== '' && Number(fromEnv) >= 0 ? Number(fromEnv) : undefined);
+  const min = { jsonl: asked ?? SPLIT_MIN_BYTES, csv: asked ?? CSV_SPLIT_MIN_BYTES };
   if (sources.length !== 1 || options.strict === true || plan.acceptAnyModel === true) return null;
   const src = sources[0]!;
-  if (src.kind !== 'file' || !src.seekable || src.size < min) return null;
+  if (src.kind !== 'file' || !src.seekable || src.size < Math.min(min.jsonl, min.csv)) return null;
   const byName = formatFromName(src.path)?.format ?? null;
-  if (byName !== null && byName !== 'jsonl') return null;
+  if (byName !== null && byName !== 'jsonl' && byName !== 'csv') return null;
   try {
     // as readSource decides: magic bytes first; without a known extension, the first chunk's first character
     const head = headBytes(src.path, byName === null ? CHUNK_BYTES : 8);
-    if (isGzip(head) || sniffFormat(head, byName) !== 'jsonl') return null;
-    return splitPoint(src.path, src.size, SPLIT_AT);
+    if (isGzip(head)) return null;
+    const format = sniffFormat(head, byName);
+    if ((format === 'jsonl' || format === 'csv') && src.size < min[format]) return null;
+    if (format === 'jsonl') {
+      const cut = splitPoint(src.path, src.size, SPLIT_AT);
+      return cut === null ? null : [{ start: 0, end: cut, format }, { start: cut, end: null, format }];
+    }
+    if (format !== 'csv') return null;
+    const found = csvSplitPoint(src.path, src.size, SPLIT_AT);
+    if (found === null) return null;
+    const { cut, ...csv } = found;
+    return [{ start: 0, end: cut, format }, { start: cut, end: null, format, csv }];
   } catch {
     return null; // the read on one worker reports it
   }
+}
+
+/** Where splitParts cuts the input, or null when it does not. */
+export function splitCut(sources: Source[], plan: ReadPlan, options: LogReadOptions): number | null {
+  return splitParts(sources, plan, options)?.[1]!.start ?? null;
 }
 
 /**
@@ -169,8 +197,9 @@ export async function* readSources(sources: Source[], builder: BatchBuilder, rep
  * encoding overlap. Rows, batches' contents and the account are the same as a read in one thread;
  * the workers' accounts (everything but duplicates) are merged in at the end.
  *
- * `parts`: [undefined] reads every source on one worker. Two ranges of one plain JSONL file (a split
- * read, see splitCut and SPLIT_AT) are parsed on two workers at once, each numbering lines from its start. The
+ * `parts`: [undefined] reads every source on one worker. Two ranges of one plain JSONL or CSV file (a
+ * split read, see splitParts and SPLIT_AT) are parsed on two workers at once, each numbering lines from
+ * its start (a CSV second part is told the header and the first part's counts, to word errors). The
  * batches are encoded in file order (duplicates depend on it): the first part's as they come, under
  * flow control (at most MAX_IN_FLIGHT waiting); the second part's wait here, unthrottled (at most the
  * second part's raw batches), until the first part is done and its line count known, then they are
@@ -191,7 +220,7 @@ async function* readThreaded(
   type Message =
     | { type: 'batch'; raw: RawBatch; bytes: number; rows: number }
     | { type: 'progress'; bytes: number; rows: number }
-    | { type: 'done'; account: IngestAccount; lines: number }
+    | { type: 'done'; account: IngestAccount; lines: number; lastHeld: boolean }
     | WorkerError
     | { type: 'exit'; code: number };
   const queue: { p: number; m: Message }[] = [];
@@ -201,6 +230,8 @@ async function* readThreaded(
     wake?.();
   };
   const consumed = parts.map(() => new Int32Array(new SharedArrayBuffer(4)));
+  /** per part: what the parts before it read, told when they are done */
+  const before = parts.map(() => new PartBefore(new SharedArrayBuffer(PartBefore.BYTES)));
   const workers = parts.map((part, p) => {
     const input: WorkerInput = {
       sources,
@@ -209,6 +240,7 @@ async function* readThreaded(
       consumed: consumed[p]!.buffer as SharedArrayBuffer,
       ...(p > 0 ? { maxInFlight: Infinity } : {}),
       ...(part ? { part } : {}),
+      ...(part?.csv ? { before: before[p]!.buffer } : {}),
     };
     const worker = new Worker(WORKER_URL, { workerData: input });
     worker.on('message', (m: Message) => push(p, m));
@@ -262,7 +294,8 @@ async function* readThreaded(
         else appendPart(parsed, m.account, linesBefore);
         linesBefore += m.lines;
         rowsBefore += m.account.rowsSeen;
-        if (++cur === parts.length) {
+        if (++cur < parts.length) before[cur]!.tell(linesBefore, rowsBefore, m.lastHeld);
+        if (cur === parts.length) {
           mergeAccount(account, parsed);
           report(sources.reduce((s, src) => s + src.size, 0), account.rowsSeen);
           return;
@@ -284,8 +317,46 @@ async function* readThreaded(
       // release a worker waiting for room (flow control) before stopping it
       Atomics.store(consumed[p]!, 0, 1 << 30);
       Atomics.notify(consumed[p]!, 0);
+      before[p]!.release();
       void worker.terminate();
     }
+  }
+}
+
+/**
+ * What the parts before a split read's part read, told by the main thread once they are done: an
+ * Int32 state at byte 0 (0: not yet, 1: told, 2: the read is over) and, from byte 8, three Float64s:
+ * lines, rows, and 1 when the last of them was a row with the wrong cell count held to the end.
+ */
+export class PartBefore {
+  static readonly BYTES = 32;
+  private readonly state: Int32Array;
+  private readonly values: Float64Array;
+
+  constructor(readonly buffer: SharedArrayBuffer) {
+    this.state = new Int32Array(buffer, 0, 1);
+    this.values = new Float64Array(buffer, 8, 3);
+  }
+
+  /** (main thread) the parts before are done */
+  tell(lines: number, rows: number, lastHeld: boolean): void {
+    this.values[0] = lines;
+    this.values[1] = rows;
+    this.values[2] = lastHeld ? 1 : 0;
+    Atomics.store(this.state, 0, 1);
+    Atomics.notify(this.state, 0);
+  }
+
+  /** (main thread) the read is over: a worker waiting here stops waiting */
+  release(): void {
+    if (Atomics.compareExchange(this.state, 0, 0, 2) === 0) Atomics.notify(this.state, 0);
+  }
+
+  /** (worker) wait until told; throws when the read ended without telling */
+  wait(): { lines: number; rows: number; lastHeld: boolean } {
+    while (Atomics.load(this.state, 0) === 0) Atomics.wait(this.state, 0, 0);
+    if (Atomics.load(this.state, 0) !== 1) throw new Error('the read ended before the first part was done');
+    return { lines: this.values[0]!, rows: this.values[1]!, lastHeld: this.values[2] === 1 };
   }
 }
 

@@ -278,3 +278,138 @@ export function splitPoint(path: string, size: number, at: number): number | nul
     closeSync(fd);
   }
 }
+
+/** What the reader of a CSV file's second part must know at the cut (see csvSplitPoint and CsvReader). */
+export interface CsvCut {
+  /** the byte the second part starts at: just after a newline that ends a record */
+  cut: number;
+  /** the file's header cells (its first record that is not blank), trimmed */
+  header: string[];
+  /** a '"' comes before the cut */
+  quoted: boolean;
+  /** the file starts with a UTF-8 BOM */
+  bom: boolean;
+}
+
+/**
+ * Where to cut a CSV file in two parts for reading on two threads, like splitPoint: just after the
+ * first newline at or after the fraction `at` of its size that ends a record, i.e. is outside every
+ * quoted cell. With quotes as RFC 4180 has them (a quoted cell starts a cell, a quote inside it is
+ * doubled) a byte is outside every quoted cell iff an even number of '"' come before it; so each quote
+ * before the cut is also checked to be where csv-parse (as CsvReader runs it, with `relax_quotes`)
+ * reads it that way: an opening quote at the start of a cell (just after a comma or a newline), and
+ * in a quoted cell a quote either doubled or closing the cell just before a comma, a newline, CRLF or
+ * the end of the file.
+ *
+ * Null (read on one worker, which reports what is wrong) when anything is odd: a quote anywhere else
+ * (csv-parse keeps it as text, so the count of quotes says nothing), a quote in the header's line or
+ * the blank lines before it, no header line ending in the first CHUNK_BYTES, no record end within
+ * MAX_SEARCH_BYTES past the target (an unclosed quote swallowing the file), no record end before the
+ * last byte, or a stretch of CHUNK_BYTES before the cut without a newline (a line that long may be one
+ * CsvReader hands to csv-parse for its length, which would change how it reads the rest).
+ */
+export function csvSplitPoint(path: string, size: number, at: number): CsvCut | null {
+  const fd = openSync(path, 'r');
+  try {
+    const headLen = Math.min(size, CHUNK_BYTES);
+    const head = Buffer.allocUnsafe(headLen);
+    if (readSync(fd, head, 0, headLen, 0) !== headLen) return null;
+    const bom = headLen >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
+    // the header: the first line that is not blank (one cell of white space), as CsvReader reads it
+    let header: string[] | null = null;
+    let pos = bom ? 3 : 0;
+    while (header === null) {
+      const nl = head.indexOf(0x0a, pos);
+      if (nl < 0) return null;
+      const end = nl > pos && head[nl - 1] === 0x0d ? nl - 1 : nl;
+      if (head.subarray(pos, end).includes(0x22)) return null;
+      const cells = head.toString('utf8', pos, end).split(',');
+      if (cells.length > 1 || cells[0]!.trim() !== '') header = cells.map((c) => c.trim());
+      pos = nl + 1;
+    }
+    pos--; // the header's newline, which may be the cut
+    const target = Math.max(Math.floor(size * at), pos);
+    const limit = Math.min(size, target + MAX_SEARCH_BYTES);
+    const window = new FileWindow(fd, size);
+    let quoting = false;
+    let quoted = false;
+    /** the first newline at or after max(pos, target), Infinity: none before the limit */
+    let nl = -1;
+    for (;;) {
+      let q: number;
+      if (!quoting) {
+        if (nl < Math.max(pos, target)) nl = window.indexOf(0x0a, Math.max(pos, target), limit);
+        q = window.indexOf(0x22, pos, Math.min(nl, limit));
+        if (q === Infinity) {
+          // no quote before that newline: it ends a record
+          if (nl === Infinity || nl + 1 >= size) return null;
+          const cut = nl + 1;
+          // a newline in every CHUNK_BYTES before the cut (no line as long as 2 CHUNK_BYTES)
+          for (let block = 0; block < cut; block += CHUNK_BYTES) {
+            if (window.indexOf(0x0a, block, Math.min(block + CHUNK_BYTES, cut)) === Infinity) return null;
+          }
+          return { cut, header, quoted, bom };
+        }
+        const prev = window.byteAt(q - 1);
+        if (prev !== 0x2c && prev !== 0x0a) return null; // a quote inside an unquoted cell: text
+        quoting = true;
+        quoted = true;
+        pos = q + 1;
+      } else {
+        q = window.indexOf(0x22, pos, limit);
+        if (q === Infinity) return null;
+        const next = window.byteAt(q + 1);
+        if (next === 0x22) {
+          pos = q + 2; // a doubled quote
+        } else if (next === -1 || next === 0x2c || next === 0x0a || (next === 0x0d && window.byteAt(q + 2) === 0x0a)) {
+          quoting = false;
+          pos = q + 1;
+        } else {
+          return null; // text after a closing quote
+        }
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** How far past its target csvSplitPoint looks for the end of a record. */
+const MAX_SEARCH_BYTES = 16 * 1024 * 1024;
+
+/** Bytes of an open file looked up by position, through a window of CHUNK_BYTES (at a multiple of it). */
+class FileWindow {
+  private readonly buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  private start = 0;
+  private len = 0;
+
+  constructor(
+    private readonly fd: number,
+    private readonly size: number,
+  ) {}
+
+  /** the window holds `pos` (which is in the file) */
+  private load(pos: number): void {
+    if (pos >= this.start && pos < this.start + this.len) return;
+    this.start = pos - (pos % CHUNK_BYTES);
+    this.len = readSync(this.fd, this.buf, 0, Math.min(CHUNK_BYTES, this.size - this.start), this.start);
+    if (this.len <= pos - this.start) throw new Error(`the file is shorter than ${this.size} bytes`);
+  }
+
+  /** The byte at `pos`, -1 outside the file. */
+  byteAt(pos: number): number {
+    if (pos < 0 || pos >= this.size) return -1;
+    this.load(pos);
+    return this.buf[pos - this.start]!;
+  }
+
+  /** The first position in [from, to) that holds `byte`, Infinity when none does. */
+  indexOf(byte: number, from: number, to: number): number {
+    for (let pos = from; pos < to; pos = this.start + this.len) {
+      this.load(pos);
+      const i = this.buf.subarray(0, Math.min(this.len, to - this.start)).indexOf(byte, pos - this.start);
+      if (i >= 0) return this.start + i;
+    }
+    return Infinity;
+  }
+}

@@ -4,12 +4,13 @@
  * to the main thread, which finds the duplicates and dictionary-encodes the strings (encode.ts) while
  * this thread parses the next rows. The batch's arrays are transferred, not copied.
  *
- * With `part`, it reads only bytes [start, end) of one plain JSONL file (a split read: another worker
- * reads the other part at the same time); its lines are numbered from the part's start, and the main
- * thread renumbers them.
+ * With `part`, it reads only bytes [start, end) of one plain JSONL or CSV file (a split read: another
+ * worker reads the other part at the same time); its lines are numbered from the part's start, and the
+ * main thread renumbers them. A CSV file's second part is read with the header and state the first
+ * part starts (part.csv), and its errors are worded once the first part is done (PartBefore).
  *
  * Messages: {type: 'batch', raw, bytes, rows}, {type: 'progress', bytes, rows},
- * {type: 'done', account, lines}, {type: 'error', exit, message, rows?}. Flow control: at most
+ * {type: 'done', account, lines, lastHeld}, {type: 'error', exit, message, rows?}. Flow control: at most
  * `maxInFlight` batches wait in the main thread; past that this thread blocks on the shared counter of
  * batches consumed.
  */
@@ -17,9 +18,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { CliError, dataError } from '../cli/exitCode.js';
 import { newAccount } from './account.js';
 import { BatchBuilder, type RawBatch } from './builder.js';
-import { readSources } from './index.js';
+import { PartBefore, readSources } from './index.js';
+import type { CsvPart, CsvReader } from './csv.js';
 import { JsonlReader } from './jsonl.js';
-import { openRange, type ByteSource, type Source } from './open.js';
+import { openRange, type ByteSource, type CsvCut, type Source } from './open.js';
 import type { ReadOptions, ReadPlan } from './types.js';
 
 export interface WorkerInput {
@@ -30,8 +32,13 @@ export interface WorkerInput {
   consumed: SharedArrayBuffer;
   /** batches posted and not yet consumed before this thread waits (default MAX_IN_FLIGHT) */
   maxInFlight?: number;
-  /** read only bytes [start, end) (end null: to the end) of sources[0], a plain JSONL file that starts a line at `start` */
-  part?: { start: number; end: number | null };
+  /**
+   * read only bytes [start, end) (end null: to the end) of sources[0], a plain JSONL or CSV file that
+   * starts a line (a record) at `start`; a CSV file's second part comes with `csv` (see CsvPart)
+   */
+  part?: { start: number; end: number | null; format: 'jsonl' | 'csv'; csv?: Omit<CsvCut, 'cut'> };
+  /** with a CSV file's second part: what the first part read, once it is done (PartBefore) */
+  before?: SharedArrayBuffer;
 }
 
 export const MAX_IN_FLIGHT = 6;
@@ -89,30 +96,47 @@ async function run(port: NonNullable<typeof parentPort>, input: WorkerInput): Pr
       port.postMessage({ type: 'progress', bytes, rows: account.rowsSeen });
     }
   };
-  let lines = 0;
+  let end = { lines: 0, lastHeld: false };
   if (input.part) {
-    lines = await readPart(input.sources[0]!, input.part, builder, report);
+    end = await readPart(input.sources[0]!, input.part, input.before, builder, report);
   } else {
     for await (const _ of readSources(input.sources, builder, report)) {
       // batches go to the sink; nothing is yielded here
     }
   }
-  port.postMessage({ type: 'done', account, lines });
+  port.postMessage({ type: 'done', account, ...end });
 }
 
-/** Read a part of a plain JSONL file into the builder (as readSource would the whole); returns its line count. */
-async function readPart(src: Source, part: NonNullable<WorkerInput['part']>, builder: BatchBuilder, report: (bytes: number) => void): Promise<number> {
+/**
+ * Read a part of a plain JSONL or CSV file into the builder (as readSource would the whole); returns
+ * its line count and, for CSV, whether a row with the wrong cell count ended it (CsvReader.lastHeld).
+ */
+async function readPart(
+  src: Source,
+  part: NonNullable<WorkerInput['part']>,
+  before: SharedArrayBuffer | undefined,
+  builder: BatchBuilder,
+  report: (bytes: number) => void,
+): Promise<{ lines: number; lastHeld: boolean }> {
   const path = src.path;
-  builder.beginFile(path, 'jsonl', false, src.size);
-  const reader = new JsonlReader(builder);
+  builder.beginFile(path, part.format, false, src.size);
+  let csvPart: CsvPart | undefined;
+  if (part.csv) {
+    if (before === undefined) throw new Error('a CSV part without PartBefore');
+    const told = new PartBefore(before);
+    csvPart = { ...part.csv, before: () => told.wait() };
+  }
+  const reader: JsonlReader | CsvReader = part.format === 'jsonl' ? new JsonlReader(builder) : new (await import('./csv.js')).CsvReader(builder);
   let bytes: ByteSource;
   try {
     bytes = await openRange(path, part.start, part.end);
   } catch (e) {
     throw dataError(`${path}: cannot read (${(e as Error).message})`);
   }
+  const onChunk = (): void => report(bytes.bytesRead());
   try {
-    for await (const _ of reader.read(bytes.chunks, () => report(bytes.bytesRead()), { bom: part.start === 0 })) {
+    const batches = reader instanceof JsonlReader ? reader.read(bytes.chunks, onChunk, { bom: part.start === 0 }) : reader.read(bytes.chunks, path, onChunk, csvPart);
+    for await (const _ of batches) {
       // batches go to the sink
     }
     for (const _ of builder.finish()) {
@@ -120,12 +144,15 @@ async function readPart(src: Source, part: NonNullable<WorkerInput['part']>, bui
     }
   } catch (e) {
     if (e instanceof CliError) throw e;
-    throw new PartReadError(`${path}: cannot read (${(e as Error).message})`, builder.fileRows);
+    const message = `${path}: cannot read (${(e as Error).message})`;
+    // a CSV part counts the rows before it as a read of the whole file would (CsvReader.rowsBefore)
+    if (csvPart) throw dataError(`${message} — ${(reader as CsvReader).rowsBefore()} rows read before the error`);
+    throw new PartReadError(message, builder.fileRows);
   } finally {
     bytes.close();
   }
   report(bytes.bytesRead());
-  return reader.lines;
+  return { lines: reader.lines, lastHeld: reader instanceof JsonlReader ? false : reader.lastHeld };
 }
 
 if (parentPort) {

@@ -1,6 +1,6 @@
 /**
  * Through the built CLI: a log of 8 MB or more is parsed on a worker thread (ingest/index.ts), and a
- * big JSONL file in two parts on two workers (forced here with ABTOOL_SPLIT_MIN_BYTES=0). The report
+ * big JSONL or CSV file in two parts on two workers (forced here with ABTOOL_SPLIT_MIN_BYTES=0). The report
  * and exit code must be exactly those of a read in one thread (ABTOOL_THREADS=0), with bad rows on
  * both sides of the cut, a duplicate across it, and --strict.
  */
@@ -95,5 +95,37 @@ describe('threaded reading through the CLI', () => {
     expect(split.code).toBe(one.code);
     expect(withoutTime(split.stdout)).toBe(withoutTime(one.stdout));
     expect(split.json().input.rejections.duplicate.count).toBe(2);
+  });
+
+  it('a split CSV read gives the same report and exit code as one thread', () => {
+    // the JSONL log's rows as CSV; a quoted cell with a newline, commas and a doubled quote on each side of the cut
+    const rows = readFileSync(log, 'utf8').trimEnd().split('\n');
+    const cols = ['ts', 'request_id', 'user_id', 'model', 'country', 'prediction', 'latency_ms', 'error', 'converted', 'note'];
+    const lines = [cols.join(',')];
+    rows.forEach((text, i) => {
+      let r: Record<string, unknown>;
+      try {
+        r = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        lines.push('challenger,cut off'); // a row with the wrong cell count
+        return;
+      }
+      r.note = i % 5000 === 7 ? '"a ""quoted"", multi\nline note"' : 'n'.repeat(12);
+      lines.push(cols.map((c) => (r[c] === undefined ? '' : String(r[c]))).join(','));
+    });
+    const csv = join(tmp, 'big.csv');
+    writeFileSync(csv, lines.join('\n') + '\n');
+    expect(statSync(csv).size).toBeGreaterThan(8 * 1024 * 1024); // read on workers
+    const cut = splitCut(resolveInputs([csv]).sources, { fields: [], modelField: 'model', models: [], requestField: null }, { splitMinBytes: 0 })!;
+    expect(cut).toBeGreaterThan(0);
+    const args = ['analyze', csv, '--spec', spec, '--format', 'json', '--quiet'];
+    const split = runCli(args, { env: { ABTOOL_SPLIT_MIN_BYTES: '0' } });
+    const one = runCli(args, { env: { ABTOOL_THREADS: '0' } });
+    expect(split.stderr).toBe('');
+    expect(split.code).toBe(one.code);
+    expect(withoutTime(split.stdout)).toBe(withoutTime(one.stdout));
+    const input = split.json().input;
+    expect(input.rejections.duplicate.count).toBe(2);
+    expect(input.rejections['wrong-field-count'].first[0].line).toBeGreaterThan(12_001); // the note's newlines count
   });
 });

@@ -2,10 +2,13 @@
  * A threaded read (a worker parses, this thread encodes: readThreaded in index.ts) must give exactly
  * what a read in one thread gives: the same rows and columns, the same account with the same
  * locations, the same errors. Every committed log, clean and damaged, is read both ways, with small
- * batches so that many raw batches cross between the threads. A split read (one JSONL file parsed in
- * two parts on two workers; forced here on small files with `splitMinBytes: 0`) must too: the
- * committed JSONL logs, logs built to put BOMs, blank lines, bad rows and duplicates on both sides of
- * the cut, and randomly corrupted logs. (The worker runs dist/ingest/worker.js: `npm test` builds first.)
+ * batches so that many raw batches cross between the threads. A split read (one JSONL or CSV file
+ * parsed in two parts on two workers; forced here on small files with `splitMinBytes: 0`) must too:
+ * the committed JSONL and CSV logs, logs built to put BOMs, blank lines, bad rows and duplicates on
+ * both sides of the cut, for CSV also quoted cells with newlines, commas and doubled quotes before,
+ * over and after the cut point, rows with the wrong cell count at the cut, records left open or too
+ * long after it (the same error, counted from the file's start), and randomly corrupted logs. (The
+ * worker runs dist/ingest/worker.js: `npm test` builds first.)
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +16,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../src/cli/exitCode.js';
 import { collect, contractPlan, corrupt, LOGS } from './helpers.js';
-import { readLogs, splitCut, SPLIT_AT, type LogReadOptions } from '../../src/ingest/index.js';
+import { CSV_SPLIT_MIN_BYTES, readLogs, splitCut, SPLIT_AT, type LogReadOptions } from '../../src/ingest/index.js';
 import { resolveInputs } from '../../src/ingest/open.js';
 import type { IngestAccount } from '../../src/ingest/types.js';
 
@@ -137,14 +140,14 @@ describe('split reads: one JSONL file parsed in two parts on two workers', () =>
     expect(cutOf(write('{"a": 1}\n'))).toBeNull();
   });
 
-  it('only for one plain JSONL file over the threshold, not --strict, not accepting any model', () => {
+  it('only for one plain JSONL (or CSV) file over the threshold, not --strict, not accepting any model', () => {
     const size = statSync(LOGS + 'clean.jsonl').size;
     expect(cutOf(LOGS + 'clean.jsonl', { ...SPLIT, splitMinBytes: size })).not.toBeNull();
     expect(cutOf(LOGS + 'clean.jsonl', { ...SPLIT, splitMinBytes: size + 1 })).toBeNull();
     expect(cutOf(LOGS + 'clean.jsonl', { ...SPLIT, strict: true })).toBeNull();
     expect(cutOf(LOGS + 'clean.jsonl', SPLIT, { ...contractPlan(), acceptAnyModel: true })).toBeNull();
     expect(cutOf(LOGS + 'clean.jsonl.gz')).toBeNull();
-    expect(cutOf(LOGS + 'clean.csv')).toBeNull();
+    expect(cutOf(LOGS + 'clean.csv')).not.toBeNull(); // CSV too: see below
     expect(cutOf(LOGS + 'clean.arrows')).toBeNull();
     expect(splitCut(resolveInputs([LOGS + 'clean.jsonl', LOGS + 'clean.jsonl']).sources, contractPlan(), SPLIT)).toBeNull();
   });
@@ -299,5 +302,367 @@ describe('split reads: one JSONL file parsed in two parts on two workers', () =>
     }
     expect(n).toBe(10);
     expect((account as IngestAccount).files).toEqual([]); // merged only when the read completes
+  });
+});
+
+/** The CSV header of csvRow's cells. */
+const CSV_HEADER = 'ts,request_id,user_id,model,country,prediction,score,latency_ms,error,converted,note';
+
+/** A CSV cell quoted as RFC 4180 does (quotes doubled). */
+const quote = (text: string): string => `"${text.replaceAll('"', '""')}"`;
+
+/** A CSV row of CSV_HEADER's cells; `over` replaces cells by name (the text as written, quote it yourself). */
+function csvRow(i: number, over: Record<string, string> = {}): string {
+  const cells: Record<string, string> = {
+    ts: String(1769860800000 + i * 1000),
+    request_id: `r${i}`,
+    user_id: `u${i % 37}`,
+    model: i % 3 === 0 ? 'challenger' : 'champion',
+    country: ['US', 'DE', '', 'BR'][i % 4]!,
+    prediction: i % 5 === 0 ? '1' : 'click',
+    score: i % 11 === 0 ? '' : String((i % 17) / 17),
+    latency_ms: String(20 + (i % 13)),
+    error: String(i % 19 === 0),
+    converted: i % 7 === 0 ? '1' : '0',
+    note: i % 4 === 1 ? `n${i}` : '',
+    ...over,
+  };
+  return CSV_HEADER.split(',')
+    .map((name) => cells[name]!)
+    .join(',');
+}
+
+function writeCsv(text: string | Buffer): string {
+  const p = join(tmp, `log-${written++}.csv`);
+  writeFileSync(p, text);
+  return p;
+}
+
+/** A CSV file of `n` rows (csvRow) where row i is `at(i)` when that gives a line; the bytes of row i start at starts[i]. */
+function csvLog(n: number, at: (i: number) => string | undefined = () => undefined, eol = '\n'): { text: string; starts: number[] } {
+  const parts = [CSV_HEADER + eol];
+  let size = Buffer.byteLength(parts[0]!);
+  const starts: number[] = [];
+  for (let i = 0; i < n; i++) {
+    starts.push(size);
+    const line = (at(i) ?? csvRow(i)) + eol;
+    parts.push(line);
+    size += Buffer.byteLength(line);
+  }
+  return { text: parts.join(''), starts };
+}
+
+/**
+ * A CSV file (csvLog(n, at(i, k))) whose second part starts with row k, with no quote before the
+ * cut: `at` is told k, and k (and a padding cell of row 0) are sought until the cut is there.
+ */
+function csvLogCutAt(n: number, at: (i: number, k: number) => string | undefined): { file: string; text: string; k: number; cut: number } {
+  const k0 = Math.floor(n * SPLIT_AT);
+  for (let pad = 0; pad < 200; pad++) {
+    for (let k = k0 - 20; k < k0 + 20; k++) {
+      const { text, starts } = csvLog(n, (i) => at(i, k) ?? (i === 0 ? csvRow(0, { note: 'p'.repeat(pad) }) : undefined));
+      // quote-free before the cut: the first newline at or after the target
+      if (text.indexOf('\n', Math.floor(Buffer.byteLength(text) * SPLIT_AT)) + 1 !== starts[k]) continue;
+      const file = writeCsv(text);
+      expect(cutOf(file)).toBe(starts[k]);
+      return { file, text, k, cut: starts[k]! };
+    }
+  }
+  throw new Error('no such cut');
+}
+
+/** Physical line (1-based) of a byte offset. */
+const lineOf = (text: string | Buffer, offset: number): number => lineAt(Buffer.from(text), offset);
+
+describe('split reads: one CSV file parsed in two parts on two workers', () => {
+  const csv = [...files.filter((f) => f.endsWith('.csv')), LOGS + 'dir/sub/b.csv'];
+  // (wrong-fields.csv's quote, `"d`, left open by the end of the file, is after the cut)
+  const unsplit = new Set<string>();
+
+  it('the committed CSV logs include quoted cells', () => {
+    expect(csv.length).toBeGreaterThanOrEqual(5);
+    expect(readFileSync(LOGS + 'clean.csv', 'latin1')).toContain('"');
+  });
+
+  for (const file of csv) {
+    const name = file.slice(LOGS.length);
+    it(`${name}: same rows, account and errors as one thread`, async () => {
+      expect(cutOf(file) !== null, 'split').toBe(!unsplit.has(name));
+      await expectSameAsOneThread(file, BATCHES);
+    });
+  }
+
+  it('the cut is after the first record-ending newline at or past SPLIT_AT of the size', () => {
+    const bytes = readFileSync(LOGS + 'clean.csv');
+    const cut = cutOf(LOGS + 'clean.csv')!;
+    const at = Math.floor(bytes.length * SPLIT_AT);
+    expect(bytes[cut - 1]).toBe(10);
+    expect(cut - 1).toBeGreaterThanOrEqual(at);
+    expect(bytes.subarray(at, cut - 1).includes(10)).toBe(false);
+    expect(cutOf(writeCsv('a,b\n1,2\n3,4\n'))).toBe(8);
+    expect(cutOf(writeCsv('a,b\n1,2\n'))).toBe(4); // just after the header
+    expect(cutOf(writeCsv('a,b\n1,2'))).toBe(4);
+    expect(cutOf(writeCsv('\na,b\n'))).toBeNull(); // nothing after the cut
+  });
+
+  it('a quoted cell with newlines over the cut point: the cut is after the record', async () => {
+    const note = quote('line one\nline "two", with a comma\r\nline three\n\n,"\n'.repeat(20));
+    let checked = 0;
+    for (let r = 0; r < 100; r++) {
+      const { text, starts } = csvLog(100, (i) => (i === r ? csvRow(i, { note }) : undefined));
+      const target = Math.floor(Buffer.byteLength(text) * SPLIT_AT);
+      const noteStart = starts[r]! + csvRow(r, { note }).indexOf('"');
+      if (target <= noteStart || target >= starts[r + 1]! - 3 || checked === 3) continue;
+      // the target falls inside the quoted cell of row r
+      const file = writeCsv(text);
+      expect(cutOf(file)).toBe(starts[r + 1]);
+      await expectSameAsOneThread(file, [{ batchSize: 3 }]);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  it('only for a plain CSV file whose quotes are where RFC 4180 puts them', async () => {
+    const ok = csvLog(60, (i) => (i % 5 === 0 ? csvRow(i, { note: quote(`a "b", c\nd`) }) : undefined)).text;
+    expect(cutOf(writeCsv(ok))).not.toBeNull();
+    const bad: Record<string, string> = {
+      'a quote inside an unquoted cell': csvLog(60, (i) => (i === 5 ? csvRow(i, { note: '5" screen' }) : undefined)).text,
+      'a quote after spaces': csvLog(60, (i) => (i === 5 ? csvRow(i, { note: ' "x"' }) : undefined)).text,
+      'text after a closing quote': csvLog(60, (i) => (i === 5 ? csvRow(i, { note: '"x"y' }) : undefined)).text,
+      'a quote after a lone CR': csvLog(60, (i) => (i === 5 ? csvRow(i, { note: '\r"x"' }) : undefined)).text,
+      'a quote in the header': `"ts",request_id\n` + csvLog(60).text.split('\n').slice(1).join('\n'),
+      'an unclosed quote swallowing the file': csvLog(60, (i) => (i === 5 ? csvRow(i, { note: '"open' }) : undefined)).text,
+      'no newline in the first MiB': 'x'.repeat(2 ** 20 + 10) + '\n' + csvLog(3).text + csvLog(20000).text,
+      'a line of over 2 MiB': csvLog(20).text + 'y'.repeat(2 ** 21 + 10) + '\n' + csvLog(20000).text,
+    };
+    for (const [what, text] of Object.entries(bad)) expect(cutOf(writeCsv(text)), what).toBeNull();
+    // blank lines and the header over the cut point: the second part starts after the header
+    const blankHead = '\n \n'.repeat(150) + csvLog(3).text;
+    expect(cutOf(writeCsv(blankHead))).toBe(blankHead.indexOf(CSV_HEADER) + CSV_HEADER.length + 1);
+    await expectSameAsOneThread(writeCsv(blankHead), [{ batchSize: 2 }]);
+    // a quote after the cut does not matter
+    const late = csvLog(60, (i) => (i === 55 ? csvRow(i, { note: '5" screen' }) : undefined)).text;
+    expect(cutOf(writeCsv(late))).not.toBeNull();
+    // by content too (no extension, not starting with '{'), but not gzip, --strict or any-model plans
+    const plain = join(tmp, `log-${written++}`);
+    writeFileSync(plain, ok);
+    expect(cutOf(plain)).toBe(cutOf(writeCsv(ok)));
+    expect(cutOf(writeCsv(ok), { ...SPLIT, strict: true })).toBeNull();
+    // only when asked (CSV_SPLIT_MIN_BYTES): not by default, whatever the size
+    expect(CSV_SPLIT_MIN_BYTES).toBe(Infinity);
+    expect(cutOf(writeCsv(ok), { threads: true, splitMinBytes: Buffer.byteLength(ok) })).not.toBeNull();
+    expect(cutOf(writeCsv(ok), { threads: true, splitMinBytes: Buffer.byteLength(ok) + 1 })).toBeNull();
+    if (process.env.ABTOOL_SPLIT_MIN_BYTES === undefined) expect(cutOf(writeCsv(ok), { threads: true })).toBeNull();
+    expect(cutOf(writeCsv(ok), SPLIT, { ...contractPlan(), acceptAnyModel: true })).toBeNull();
+  });
+
+  it('quoted cells with newlines, commas and doubled quotes on both sides of the cut and over it', async () => {
+    const notes = ['"a\nb"', quote('x,y'), quote('say ""hi""'), quote('\n'), quote(''), quote('multi\r\nline\nthree, "quoted"')];
+    for (const eol of ['\n', '\r\n']) {
+      for (let shift = 0; shift < 6; shift++) {
+        const { text } = csvLog(90, (i) => (i % 6 === shift ? csvRow(i, { note: notes[(i / 6) % notes.length | 0]!, country: i % 12 === 0 ? quote('U,S') : 'US' }) : undefined), eol);
+        const file = writeCsv(text);
+        expect(cutOf(file)).not.toBeNull();
+        await expectSameAsOneThread(file, shift === 0 ? BATCHES : [{ batchSize: 2 + shift }]);
+      }
+    }
+    const { text } = csvLog(90, (i) => (i % 6 === 0 ? csvRow(i, { note: quote('a\nb\nc') }) : undefined));
+    const one = await collect([writeCsv(text)], contractPlan(), { threads: false, maxLocations: 100 });
+    expect(one.account.rowsRejected).toBe(0);
+    expect(one.columns.request_id).toHaveLength(90);
+  });
+
+  it('a BOM, CRLF line ends and blank lines on both sides of the cut', async () => {
+    for (const quoted of [false, true]) {
+      const { text } = csvLog(120, (i) => (i % 9 === 4 ? '' : i % 10 === 7 ? '  \t ' : quoted && i % 13 === 0 ? csvRow(i, { note: quote('q\r\nq') }) : undefined), '\r\n');
+      const file = writeCsv(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('\n\r\n' + text)]));
+      expect(cutOf(file)).not.toBeNull();
+      await expectSameAsOneThread(file, BATCHES);
+      const one = await collect([file], contractPlan(), { threads: false });
+      expect(one.account.blankLines).toBeGreaterThan(20);
+      expect(one.account.rowsRejected).toBe(0);
+    }
+  });
+
+  it('a line starting with a BOM just after the cut, with and without quotes before it and in it', async () => {
+    for (const [before, after] of [
+      [false, false],
+      [false, true],
+      [true, false],
+      [true, true],
+    ]) {
+      const { text, starts } = csvLog(40, (i) => (before && i === 3 ? csvRow(i, { note: quote('x\ny') }) : undefined));
+      const bytes = Buffer.from(text);
+      const cut = bytes.indexOf(10, Math.floor(bytes.length * SPLIT_AT)) + 1;
+      const k = starts.indexOf(cut);
+      expect(k).toBeGreaterThan(0);
+      const line = after ? csvRow(k, { model: quote('champion'), note: quote('b\nom') }) : csvRow(k);
+      const file = writeCsv(Buffer.concat([bytes.subarray(0, cut), Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(line + '\n'), bytes.subarray(starts[k + 1]!)]));
+      expect(cutOf(file)).toBe(cut);
+      await expectSameAsOneThread(file, BATCHES);
+    }
+  });
+
+  it('rows with the wrong cell count on both sides of the cut, and just before and after it', async () => {
+    for (const [lastA, firstB, blanks] of [
+      [true, false, 0],
+      [false, true, 0],
+      [true, true, 0],
+      [true, false, 3],
+      [true, true, 2],
+    ] as const) {
+      const { file, k } = csvLogCutAt(200, (i, k) => {
+        if (i === k - 1) return (lastA ? 'champion,u2,r-short' : csvRow(i)) + '\n'.repeat(blanks);
+        if (i === k && firstB) return csvRow(k) + ',x,y';
+        return i % 40 === 9 ? 'champion,u1' : i % 40 === 29 ? csvRow(i) + ',extra' : undefined;
+      });
+      expect(lineOf(readFileSync(file), cutOf(file)!)).toBe(k + 2 + blanks);
+      await expectSameAsOneThread(file, BATCHES);
+      const one = await collect([file], contractPlan(), { threads: false, maxLocations: 100 });
+      const wrong = one.account.rejections['wrong-field-count']!.first.map((l) => l.line);
+      if (lastA) expect(wrong).toContain(k + 1);
+      if (firstB) expect(wrong).toContain(k + 2 + blanks);
+    }
+  });
+
+  it('a truncated last record: too few cells without a newline, or a quote left open', async () => {
+    for (const tail of ['champion,u1,r9', `${csvRow(999, { note: '"open' })}`, `${csvRow(999, { note: '"open\nstill' })}`, csvRow(999) + '\r']) {
+      const file = writeCsv(csvLog(100, (i) => (i % 9 === 0 ? csvRow(i, { note: quote('a\nb') }) : undefined)).text + tail);
+      expect(cutOf(file)).not.toBeNull();
+      await expectSameAsOneThread(file, BATCHES);
+    }
+    const file = writeCsv(csvLog(100).text + 'champion,u1,r9');
+    const split = await collect([file], contractPlan(), SPLIT);
+    expect(split.account.rejections.truncated).toEqual({ count: 1, first: [{ file, line: 102, message: expect.any(String) }] });
+  });
+
+  it('a quote in the second part left open, swallowing the rest: the same error, counted from the start', async () => {
+    for (const heldLast of [false, true]) {
+      const { file, k } = csvLogCutAt(200, (i, k) =>
+        i === 150 ? csvRow(i, { note: '"never closed' }) : i % 50 === 20 ? 'champion,u1' : heldLast && i === k - 1 ? 'champion,u1,short' : undefined,
+      );
+      expect(k).toBeLessThan(150);
+      await expectSameAsOneThread(file, BATCHES);
+      const e = (await outcome([file], SPLIT)) as { exit: string; message: string };
+      expect(e.exit).toBe('data');
+      expect(e.message).toMatch(/:152: a quote opened on line 152 .* \(50 lines\) — 150 rows read before it$/);
+    }
+  });
+
+  it('a record too long in the second part, just after a row with the wrong cell count that ends the first', async () => {
+    // one read still holds that row when the error comes: it is not among the rows read before it
+    const long = 'z'.repeat(17 * 2 ** 20) + '\n';
+    const tail = csvLog(10).text.slice(CSV_HEADER.length + 1);
+    const rows = csvLog(200_000).text.split('\n').map((l) => l + '\n'); // rows[0] the header
+    const ends: number[] = [0];
+    for (const r of rows) ends.push(ends.at(-1)! + r.length);
+    for (const held of ['champion,u1,short\n', '']) {
+      // rows[0..m) then `held`, a blank line, the long line and the tail; the cut just before or after the blank line
+      // (and a padding cell in the first row)
+      let m = 1000;
+      let pad = 0;
+      search: for (; m < rows.length; m++) {
+        for (pad = 0; pad < 100; pad++) {
+          const before = ends[m]! + pad + held.length; // where the blank line starts
+          const target = Math.floor((before + 1 + long.length + tail.length) * SPLIT_AT);
+          if (target >= before - 1 && target <= before) break search;
+        }
+      }
+      const padded = [rows[0]!, rows[1]!.replace(/\n$/, 'p'.repeat(pad) + '\n'), ...rows.slice(2, m)];
+      const file = writeCsv(padded.join('') + held + '\n' + long + tail);
+      const line = lineOf(readFileSync(file), cutOf(file)!);
+      expect(line).toBeGreaterThanOrEqual(m + (held ? 1 : 0) + 1);
+      expect(line).toBeLessThanOrEqual(m + (held ? 1 : 0) + 2);
+      const one = await outcome([file], { threads: false });
+      const split = await outcome([file], SPLIT);
+      expect(split).toEqual(one);
+      const longLine = m + (held ? 1 : 0) + 2;
+      expect((one as { message: string }).message).toMatch(new RegExp(`:${longLine}: a CSV record longer than 16 MiB \\(an unclosed quote\\?\\) — ${m - 1} rows read before it$`));
+    }
+  });
+
+  it('bad rows of every kind on both sides of the cut', async () => {
+    const { text } = csvLog(300, (i) => {
+      if (i % 50 === 10) return csvRow(i, { latency_ms: 'slow' });
+      if (i % 50 === 25) return csvRow(i, { score: 'NaN' });
+      if (i % 50 === 30) return csvRow(i, { model: `m${i % 100}` });
+      if (i % 50 === 40) return csvRow(i, { user_id: '' });
+      if (i % 50 === 45) return csvRow(i, { note: quote('x\ny') }) + ',';
+      return undefined;
+    });
+    const file = writeCsv(text);
+    const cut = cutOf(file)!;
+    await expectSameAsOneThread(file, BATCHES);
+    const one = await collect([file], contractPlan(), { threads: false, maxLocations: 100 });
+    const cutLine = lineOf(text, cut);
+    for (const reason of ['wrong-type', 'non-finite', 'unknown-model', 'missing-required', 'wrong-field-count'] as const) {
+      const lines = one.account.rejections[reason]!.first.map((l) => l.line);
+      expect(lines.some((l) => l < cutLine) && lines.some((l) => l >= cutLine), reason).toBe(true);
+    }
+  });
+
+  it('a header without the model column, or with a column twice', async () => {
+    for (const header of ['ts,request_id,user_id,country', 'model,user_id,model,request_id,user_id']) {
+      const n = header.split(',').length;
+      const lines = [header];
+      for (let i = 0; i < 100; i++) lines.push(Array.from({ length: n }, (_, c) => (c === 0 ? ['champion', 'challenger', 'x'][i % 3] : `v${i}-${c}`)).join(','));
+      const file = writeCsv(lines.join('\n') + '\n');
+      expect(cutOf(file)).not.toBeNull();
+      await expectSameAsOneThread(file, BATCHES);
+    }
+  });
+
+  it('a duplicate across the cut: the later one, after the cut, is rejected', async () => {
+    const { text } = csvLog(200, (i) => (i === 150 ? csvRow(3) : i === 20 ? csvRow(10) : i === 170 ? csvRow(160, { note: quote('dup\nlicate') }) : undefined));
+    const file = writeCsv(text);
+    const cut = cutOf(file)!;
+    expect(lineOf(text, cut)).toBeLessThan(150);
+    await expectSameAsOneThread(file, BATCHES);
+    const split = await collect([file], contractPlan(), { ...SPLIT, batchSize: 16 });
+    expect(split.account.rejections.duplicate?.first.map((l) => l.line)).toEqual([22, 152, 172]);
+    expect(split.columns.request_id!.filter((r) => r === 'r3')).toHaveLength(1);
+  });
+
+  it('randomly corrupted logs', async () => {
+    const { text } = csvLog(400, (i) => (i % 7 === 0 ? csvRow(i, { note: quote(`q${i}\n"${i}", x`) }) : undefined));
+    const clean = Buffer.from(text);
+    let state = 5;
+    const rand = (n: number): number => ((state = (state * 1103515245 + 12345) % 2 ** 31), state % n);
+    const bytes = [0x0a, 0x0d, 0x22, 0x22, 0x2c, 0x2c, 0x20, 0x30, 0xef, 0xff];
+    let split = 0;
+    for (let k = 0; k < 24; k++) {
+      const ops: [number, number, number][] = [];
+      for (let j = 1 + rand(4); j > 0; j--) ops.push([rand(3), rand(clean.length), bytes[rand(bytes.length)]!]);
+      if (k % 3 === 0) ops.push([3, clean.length - 1 - rand(300), 0]); // cut short
+      const file = writeCsv(corrupt(clean, ops));
+      if (cutOf(file) !== null) split++;
+      await expectSameAsOneThread(file, [{ batchSize: 2 + k }, { batchSize: 1000, maxLocations: 1 + (k % 3) }]);
+    }
+    expect(split).toBeGreaterThan(8);
+  });
+
+  it('a long file read in chunks, many batches', async () => {
+    const { text } = csvLog(20_000, (i) => (i % 997 === 5 ? 'champion,oops' : i % 101 === 0 ? csvRow(i % 9000, { note: quote('p\n'.repeat(i % 50)) }) : csvRow(i % 9000, { note: 'p'.repeat(i % 200) })));
+    const file = writeCsv(text);
+    expect(statSync(file).size).toBeGreaterThan(2 ** 21);
+    expect(cutOf(file)).not.toBeNull();
+    await expectSameAsOneThread(file, [{ batchSize: 1000 }, { batchSize: 4096, maxLocations: 3 }]);
+  });
+
+  it('progress grows to the total size and rows', async () => {
+    const file = writeCsv(csvLog(5000).text);
+    const seen: [number, number][] = [];
+    const r = await collect([file], contractPlan(), { ...SPLIT, batchSize: 100, onProgress: (b, n) => seen.push([b, n]) });
+    expect(seen.at(-1)).toEqual([statSync(file).size, r.account.rowsSeen]);
+    expect(seen.every(([b, n], i) => i === 0 || (b >= seen[i - 1]![0] && n >= seen[i - 1]![1]))).toBe(true);
+  });
+
+  it('a file gone when the workers open it: a read error, as on one worker', async () => {
+    const file = writeCsv(readFileSync(LOGS + 'clean.csv'));
+    expect(cutOf(file)).not.toBeNull();
+    const { batches } = readLogs([file], contractPlan(), SPLIT);
+    const first = batches[Symbol.asyncIterator]().next();
+    rmSync(file);
+    await expect(first).rejects.toThrow(/log-\d+\.csv: cannot read \(ENOENT/);
   });
 });
