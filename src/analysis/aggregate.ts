@@ -9,14 +9,22 @@
  */
 import type { Batch, Column, Dictionary } from '../ingest/types.js';
 
-type Typed = Float64Array | Int32Array;
+type Typed = Float64Array | Int32Array | Uint8Array;
 
-/** A typed array that grows by doubling: `push` a batch's values, `view` the filled part. */
+/**
+ * How many rows the whole read will hold, estimated while reading (0: no estimate yet). A Grow sized
+ * from it is written once; grown by doubling, every row would be copied about once more, and on a
+ * machine where first touching memory is dear (a VM's page faults) that copy costs more than the rows.
+ */
+export type RowEstimate = () => number;
+
+/** A typed array that grows (to the row estimate, else by doubling): `push` a batch's values, `view` the filled part. */
 class Grow<T extends Typed> {
   length = 0;
   constructor(
     private data: T,
     private readonly make: (n: number) => T,
+    private readonly estimate: RowEstimate,
   ) {}
   push(src: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }, n: number): void {
     this.reserve(n);
@@ -29,9 +37,13 @@ class Grow<T extends Typed> {
     this.length += n;
   }
   private reserve(n: number): void {
-    if (this.length + n <= this.data.length) return;
+    const need = this.length + n;
+    if (need <= this.data.length) return;
     let cap = this.data.length * 2;
-    while (cap < this.length + n) cap *= 2;
+    while (cap < need) cap *= 2;
+    // an estimate of the end, with room for its error: memory never written costs nothing
+    const expected = this.estimate();
+    if (expected >= need) cap = Math.max(need, Math.ceil(expected * 1.04) + 1024);
     const next = this.make(cap);
     next.set(this.data.subarray(0, this.length));
     this.data = next;
@@ -44,10 +56,10 @@ class Grow<T extends Typed> {
 // shared memory, so that a worker thread can take the columns without a copy (see parallel.ts)
 const sharedF64 = (n: number): Float64Array => new Float64Array(new SharedArrayBuffer(8 * n));
 const sharedI32 = (n: number): Int32Array => new Int32Array(new SharedArrayBuffer(4 * n));
-const growF64 = () => new Grow(sharedF64(1024), sharedF64);
-const growI32 = () => new Grow(sharedI32(1024), sharedI32);
-type GrowF64 = ReturnType<typeof growF64>;
-type GrowI32 = ReturnType<typeof growI32>;
+const sharedU8 = (n: number): Uint8Array => new Uint8Array(new SharedArrayBuffer(n));
+const noEstimate: RowEstimate = () => 0;
+type GrowF64 = Grow<Float64Array>;
+type GrowI32 = Grow<Int32Array>;
 
 export interface NumberColumn {
   kind: 'number';
@@ -80,8 +92,20 @@ interface Building {
 /** Folds batches into a ColumnStore; a column absent from a batch is filled as missing. */
 export class ColumnStoreBuilder {
   private length = 0;
-  private readonly model = growI32();
+  private readonly model: Grow<Uint8Array>;
   private readonly building = new Map<string, Building>();
+
+  /** `estimate`: the read's total rows as far as known (see RowEstimate) */
+  constructor(private readonly estimate: RowEstimate = noEstimate) {
+    this.model = new Grow(sharedU8(1024), sharedU8, estimate);
+  }
+
+  private growF64(): GrowF64 {
+    return new Grow(sharedF64(1024), sharedF64, this.estimate);
+  }
+  private growI32(): GrowI32 {
+    return new Grow(sharedI32(1024), sharedI32, this.estimate);
+  }
 
   add(batch: Batch): void {
     const n = batch.length;
@@ -97,8 +121,8 @@ export class ColumnStoreBuilder {
   private addColumn(name: string, col: Column, n: number): void {
     let b = this.building.get(name);
     if (!b) {
-      b = col.kind === 'number' ? { kind: 'number', f64: growF64() } : { kind: 'dict', i32: growI32(), dict: col.dict };
-      if (col.kind === 'dict' && col.numeric) b.numeric = growF64();
+      b = col.kind === 'number' ? { kind: 'number', f64: this.growF64() } : { kind: 'dict', i32: this.growI32(), dict: col.dict };
+      if (col.kind === 'dict' && col.numeric) b.numeric = this.growF64();
       // earlier batches did not have this column: they are missing values
       this.fillMissing(b, this.length);
       this.building.set(name, b);
@@ -112,7 +136,7 @@ export class ColumnStoreBuilder {
       b.i32!.push(col.codes, n);
       if (col.numeric) {
         if (!b.numeric) {
-          b.numeric = growF64();
+          b.numeric = this.growF64();
           b.numeric.pushFill(NaN, this.length);
         }
         b.numeric.push(col.numeric, n);
@@ -135,14 +159,12 @@ export class ColumnStoreBuilder {
       if (b.kind === 'number') columns.set(name, { kind: 'number', values: b.f64!.view() });
       else columns.set(name, { kind: 'dict', codes: b.i32!.view(), dict: b.dict!, numeric: b.numeric ? b.numeric.view() : null });
     }
-    const model = new Uint8Array(new SharedArrayBuffer(this.length));
-    model.set(this.model.view());
-    return { length: this.length, model, columns };
+    return { length: this.length, model: this.model.view(), columns };
   }
 }
 
-export async function collect(batches: AsyncIterable<Batch>): Promise<ColumnStore> {
-  const builder = new ColumnStoreBuilder();
+export async function collect(batches: AsyncIterable<Batch>, estimate: RowEstimate = noEstimate): Promise<ColumnStore> {
+  const builder = new ColumnStoreBuilder(estimate);
   for await (const b of batches) builder.add(b);
   return builder.finish();
 }

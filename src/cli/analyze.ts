@@ -140,13 +140,21 @@ async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number>
   }
   const { plan, roles } = buildReadPlan(spec);
   const showProgress = !opts.quiet && process.stderr.isTTY === true;
-  const { batches, account, totalBytes } = readLogs(logs, plan, { strict: opts.strict === true, progress: showProgress });
+  // the read's progress gives an estimate of its rows, so the column store is sized once (aggregate.ts)
+  let seenBytes = 0;
+  let seenRows = 0;
+  const onProgress = (bytes: number, rows: number): void => {
+    seenBytes = bytes;
+    seenRows = rows;
+  };
+  const { batches, account, totalBytes } = readLogs(logs, plan, { strict: opts.strict === true, progress: showProgress, onProgress });
+  const estimate = (): number => (seenBytes > 0 && seenRows > 0 && totalBytes > 0 ? Math.ceil((seenRows * totalBytes) / seenBytes) : 0);
   if (logs.includes('-') && process.stdin.isTTY) process.stderr.write('abtool: reading JSON Lines from stdin (end with Ctrl-D)\n');
   const helper = segmentWorkerFor(spec, totalBytes);
   let report: Report;
   let render: Render;
   try {
-    const reading = collect(batches);
+    const reading = collect(batches, estimate);
     const analysis = loadAnalysis(format);
     // a failed read is the error to report (the loading is not awaited then)
     analysis.catch(() => undefined);
