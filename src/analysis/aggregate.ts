@@ -48,6 +48,18 @@ class Grow<T extends Typed> {
     next.set(this.data.subarray(0, this.length));
     this.data = next;
   }
+  /** Remove rows `drop` (ascending, distinct, each < length), moving the later rows down. */
+  remove(drop: Int32Array): void {
+    if (drop.length === 0) return;
+    let w = drop[0]!;
+    for (let k = 0; k < drop.length; k++) {
+      const from = drop[k]! + 1;
+      const to = k + 1 < drop.length ? drop[k + 1]! : this.length;
+      this.data.copyWithin(w, from, to);
+      w += to - from;
+    }
+    this.length = w;
+  }
   view(): T {
     return this.data.subarray(0, this.length) as T;
   }
@@ -153,7 +165,18 @@ export class ColumnStoreBuilder {
     }
   }
 
-  finish(): ColumnStore {
+  /** The store; `drop`: rows to leave out (ascending, distinct: duplicates found once the read was done). */
+  finish(drop: Int32Array | null = null): ColumnStore {
+    if (drop !== null && drop.length > 0) {
+      if (drop[drop.length - 1]! >= this.length) throw new Error('a row to drop past the end of the store');
+      this.model.remove(drop);
+      for (const b of this.building.values()) {
+        b.f64?.remove(drop);
+        b.i32?.remove(drop);
+        b.numeric?.remove(drop);
+      }
+      this.length -= drop.length;
+    }
     const columns = new Map<string, StoredColumn>();
     for (const [name, b] of this.building) {
       if (b.kind === 'number') columns.set(name, { kind: 'number', values: b.f64!.view() });
@@ -163,8 +186,16 @@ export class ColumnStoreBuilder {
   }
 }
 
-export async function collect(batches: AsyncIterable<Batch>, estimate: RowEstimate = noEstimate): Promise<ColumnStore> {
+/**
+ * The store of every batch; `duplicates`, asked once the batches are done: rows the read found to be
+ * duplicates after handing them over (LogRead.duplicates), left out of the store.
+ */
+export async function collect(
+  batches: AsyncIterable<Batch>,
+  estimate: RowEstimate = noEstimate,
+  duplicates: () => Int32Array | null = () => null,
+): Promise<ColumnStore> {
   const builder = new ColumnStoreBuilder(estimate);
   for await (const b of batches) builder.add(b);
-  return builder.finish();
+  return builder.finish(duplicates());
 }

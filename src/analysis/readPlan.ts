@@ -16,9 +16,16 @@ export interface FieldRoles {
   error: string | null;
 }
 
-export function buildReadPlan(spec: ExperimentSpec): { plan: ReadPlan; roles: FieldRoles } {
+/**
+ * `requestColumn`: whether the analysis reads the request field's values (to pair a shadow log's
+ * requests, or as the unit, a segment or a metric) and not only its duplicates; when it does not, a
+ * read may find the duplicates without keeping the column (LogReadOptions.lateDuplicates).
+ */
+export function buildReadPlan(spec: ExperimentSpec): { plan: ReadPlan; roles: FieldRoles; requestColumn: boolean } {
   const fields = new Map<string, FieldRequest>();
+  const wanted = new Map<string, number>();
   const want = (name: string, kind: FieldKind, required = false, truthyStrings = false): void => {
+    wanted.set(name, (wanted.get(name) ?? 0) + 1);
     const prev = fields.get(name);
     if (prev) {
       prev.required ||= required;
@@ -56,6 +63,8 @@ export function buildReadPlan(spec: ExperimentSpec): { plan: ReadPlan; roles: Fi
   };
   return {
     plan,
+    // request_id is wanted once for the duplicates; any other want reads its values
+    requestColumn: shadow || spec.agreement !== undefined || (wanted.get('request_id') ?? 0) > 1,
     roles: {
       model: 'model',
       unit: spec.unit,

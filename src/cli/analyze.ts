@@ -138,7 +138,7 @@ async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number>
     if (code) throw usageError(`the lock file ${opts.spec}.lock cannot be read (${code})`);
     throw e;
   }
-  const { plan, roles } = buildReadPlan(spec);
+  const { plan, roles, requestColumn } = buildReadPlan(spec);
   const showProgress = !opts.quiet && process.stderr.isTTY === true;
   // the read's progress gives an estimate of its rows, so the column store is sized once (aggregate.ts)
   let seenBytes = 0;
@@ -147,14 +147,15 @@ async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number>
     seenBytes = bytes;
     seenRows = rows;
   };
-  const { batches, account, totalBytes } = readLogs(logs, plan, { strict: opts.strict === true, progress: showProgress, onProgress });
+  const read = readLogs(logs, plan, { strict: opts.strict === true, progress: showProgress, onProgress, lateDuplicates: !requestColumn });
+  const { batches, account, totalBytes } = read;
   const estimate = (): number => (seenBytes > 0 && seenRows > 0 && totalBytes > 0 ? Math.ceil((seenRows * totalBytes) / seenBytes) : 0);
   if (logs.includes('-') && process.stdin.isTTY) process.stderr.write('abtool: reading JSON Lines from stdin (end with Ctrl-D)\n');
   const helper = segmentWorkerFor(spec, totalBytes);
   let report: Report;
   let render: Render;
   try {
-    const reading = collect(batches, estimate);
+    const reading = collect(batches, estimate, read.duplicates);
     const analysis = loadAnalysis(format);
     // a failed read is the error to report (the loading is not awaited then)
     analysis.catch(() => undefined);

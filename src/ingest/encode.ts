@@ -10,6 +10,7 @@
  */
 import { recordRejection, strictError } from './account.js';
 import type { RawBatch, ResolvedField } from './builder.js';
+import { decodeUtf8, type ByteColumn } from './intern.js';
 import type { Batch, Column, IngestAccount, Location } from './types.js';
 
 function preview(s: string): string {
@@ -20,6 +21,8 @@ function preview(s: string): string {
 export class Encoder {
   /** per model, a bitset over request codes: this (request, model) was accepted */
   private readonly seen: Uint8Array[] = [];
+  /** with `late`: the duplicates are found when the read is done (LateDuplicates) */
+  private readonly late: LateDuplicates | null;
 
   /**
    * `fields`, `rf`: as resolveFields gives them (their dictionaries are filled here); `models`: the
@@ -31,7 +34,20 @@ export class Encoder {
     private readonly models: string[],
     private readonly account: IngestAccount,
     private readonly strict: boolean,
-  ) {}
+    late = false,
+  ) {
+    // a strict read stops at the first duplicate, in row order: that needs them found as rows come
+    this.late = late && rf >= 0 && !strict ? new LateDuplicates(fields, rf) : null;
+  }
+
+  /**
+   * With `late`: once every batch is encoded, find the duplicates, record them in the account (as
+   * encode would have, in row order) and return the rows (0-based, over every row encoded) to drop,
+   * ascending; null when there are none. Without `late`: null (encode dropped them).
+   */
+  finishDuplicates(): Int32Array | null {
+    return this.late === null ? null : this.late.finish(this.account, this.models);
+  }
 
   /** The Batch of a raw batch's accepted rows, or null when every row was a duplicate. */
   encode(raw: RawBatch): Batch | null {
@@ -39,7 +55,8 @@ export class Encoder {
     const n = raw.n;
     let rows: Int32Array | null = null;
     let requestCodes: Int32Array | null = null;
-    if (this.rf >= 0) {
+    if (this.late !== null) this.late.add(raw);
+    else if (this.rf >= 0) {
       requestCodes = this.fields[this.rf]!.dict!.codesOf(raw.texts[this.rf]!, null, n);
       rows = this.dropDuplicates(raw, requestCodes);
     }
@@ -54,6 +71,8 @@ export class Encoder {
     const columns = new Map<string, Column>();
     this.fields.forEach((f, i) => {
       if (!f.emit) return;
+      // late duplicates: nothing reads the request column
+      if (this.late !== null && i === this.rf) return;
       if (f.dict === null) {
         columns.set(f.name, { kind: 'number', values: pick(raw.nums[i]!) });
         return;
@@ -144,4 +163,166 @@ export function countMissing(table: Record<string, Record<string, number>>, fiel
     delete row[model];
     if (Object.keys(row).length === 0) delete table[field];
   }
+}
+
+/**
+ * Duplicate detection at the end of a read, for a read that does not keep the request column: each
+ * row's (request id, model) is hashed to a 53-bit key as it is encoded; when the read is done the keys
+ * are sorted, and only rows whose key occurs twice are compared byte for byte (the request ids of
+ * each batch are kept for that). Same duplicates, same account as Encoder.dropDuplicates row by row,
+ * but with no dictionary of every request id: a sort instead of a million scattered hash-table probes.
+ */
+class LateDuplicates {
+  private keys = new Float64Array(1 << 16);
+  private n = 0;
+  private readonly parts: {
+    start: number;
+    n: number;
+    file: string;
+    lines: Float64Array;
+    model: Uint8Array;
+    request: ByteColumn;
+    /** per row, a bit per emitted field: missing (what unaccepting the row takes back) */
+    missing: Uint8Array;
+  }[] = [];
+  private readonly emitted: number[];
+  private readonly stride: number;
+
+  constructor(
+    private readonly fields: ResolvedField[],
+    private readonly rf: number,
+  ) {
+    this.emitted = fields.flatMap((f, k) => (f.emit ? [k] : []));
+    this.stride = Math.max(1, Math.ceil(this.emitted.length / 8));
+  }
+
+  add(raw: RawBatch): void {
+    const n = raw.n;
+    if (this.n + n > this.keys.length) {
+      let cap = this.keys.length * 2;
+      while (cap < this.n + n) cap *= 2;
+      const next = new Float64Array(cap);
+      next.set(this.keys.subarray(0, this.n));
+      this.keys = next;
+    }
+    const req = raw.texts[this.rf]!;
+    const { bytes, start, len } = req;
+    const keys = this.keys;
+    const model = raw.model;
+    for (let i = 0; i < n; i++) {
+      const l = len[i]!;
+      keys[this.n + i] = l < 0 ? NaN : requestKey(bytes, start[i]!, start[i]! + l, model[i]!);
+    }
+    const stride = this.stride;
+    const missing = new Uint8Array(n * stride);
+    this.emitted.forEach((k, j) => {
+      const f = this.fields[k]!;
+      const byte = j >>> 3;
+      const bit = 1 << (j & 7);
+      if (f.dict === null) {
+        const v = raw.nums[k]!;
+        for (let i = 0; i < n; i++) if (Number.isNaN(v[i]!)) missing[i * stride + byte]! |= bit;
+      } else {
+        const l = raw.texts[k]!.len;
+        for (let i = 0; i < n; i++) if (l[i]! < 0) missing[i * stride + byte]! |= bit;
+      }
+    });
+    this.parts.push({ start: this.n, n, file: raw.file, lines: raw.lines, model, request: req, missing });
+    this.n += n;
+  }
+
+  finish(account: IngestAccount, models: string[]): Int32Array | null {
+    const n = this.n;
+    const keys = this.keys.subarray(0, n);
+    const sorted = keys.slice().sort(); // NaN (no request id) sorts last
+    let twice: Set<number> | null = null;
+    for (let i = 1; i < n; i++) {
+      const k = sorted[i]!;
+      if (Number.isNaN(k)) break;
+      if (k === sorted[i - 1]) (twice ??= new Set()).add(k);
+    }
+    if (twice === null) return null;
+    // the rows of each repeated key, in row order; a row is a duplicate of an earlier one with the same bytes and model
+    const groups = new Map<number, number[]>();
+    for (let r = 0; r < n; r++) {
+      const k = keys[r]!;
+      if (!twice.has(k)) continue;
+      const g = groups.get(k);
+      if (g) g.push(r);
+      else groups.set(k, [r]);
+    }
+    const drop: number[] = [];
+    for (const rows of groups.values()) {
+      const firsts: number[] = [];
+      for (const r of rows) {
+        if (firsts.some((f) => this.same(f, r))) drop.push(r);
+        else firsts.push(r);
+      }
+    }
+    if (drop.length === 0) return null;
+    drop.sort((a, b) => a - b);
+    const field = this.fields[this.rf]!;
+    for (const r of drop) {
+      const p = this.partOf(r);
+      const i = r - p.start;
+      const m = p.model[i]!;
+      const s = p.request.start[i]!;
+      const text = decodeUtf8(p.request.bytes, s, s + p.request.len[i]!);
+      account.rowsRead--;
+      this.emitted.forEach((k, j) => {
+        if ((p.missing[i * this.stride + (j >>> 3)]! >> (j & 7)) & 1) countMissing(account.missing, this.fields[k]!.name, models[m]!, -1);
+      });
+      recordRejection(account, 'duplicate', {
+        file: p.file,
+        line: p.lines[i]!,
+        field: field.name,
+        message: `${field.name} ${preview(text)} with model ${preview(models[m]!)} seen before`,
+      });
+    }
+    return Int32Array.from(drop);
+  }
+
+  private partOf(r: number): LateDuplicates['parts'][number] {
+    let lo = 0;
+    let hi = this.parts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.parts[mid]!.start <= r) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.parts[lo]!;
+  }
+
+  /** Rows a and b have the same model and the same request id bytes. */
+  private same(a: number, b: number): boolean {
+    const pa = this.partOf(a);
+    const pb = this.partOf(b);
+    const ia = a - pa.start;
+    const ib = b - pb.start;
+    if (pa.model[ia] !== pb.model[ib]) return false;
+    const la = pa.request.len[ia]!;
+    if (la !== pb.request.len[ib]) return false;
+    const ba = pa.request.bytes;
+    const bb = pb.request.bytes;
+    const sa = pa.request.start[ia]!;
+    const sb = pb.request.start[ib]!;
+    for (let k = 0; k < la; k++) if (ba[sa + k] !== bb[sb + k]) return false;
+    return true;
+  }
+}
+
+/** A 53-bit key of a request id's bytes and a model code: two 32-bit multiplicative hashes, 32 + 21 bits. */
+export function requestKey(buf: Uint8Array, s: number, e: number, model: number): number {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x3b9aca07;
+  for (let i = s; i < e; i++) {
+    const b = buf[i]!;
+    h1 = Math.imul(h1 ^ b, 0x01000193);
+    h2 = Math.imul(h2 ^ b, 0x5bd1e995);
+    h2 ^= h2 >>> 15;
+  }
+  h1 = Math.imul(h1 ^ model, 0x01000193);
+  h2 = Math.imul(h2 ^ (model + 0x9e37), 0x5bd1e995);
+  h2 ^= h2 >>> 13;
+  return (h1 >>> 0) * 2097152 + (h2 >>> 11);
 }

@@ -56,6 +56,13 @@ export interface LogReadOptions extends ReadOptions {
    * SPLIT_MIN_BYTES for JSONL and CSV_SPLIT_MIN_BYTES (never) for CSV; Infinity: never
    */
   splitMinBytes?: number;
+  /**
+   * the caller does not need the request field's column, only the duplicates dropped: a threaded,
+   * non-strict read then finds them once it is done (a sort of per-row hashes, see LateDuplicates in
+   * encode.ts) instead of keeping a dictionary of every request id. Its batches then hold the
+   * duplicates and no request column; LogRead.duplicates() lists the rows to drop once the iteration ends
+   */
+  lateDuplicates?: boolean;
 }
 
 export interface LogRead {
@@ -68,6 +75,11 @@ export interface LogRead {
   /** the input files, in reading order, and their total size (stdin counts 0) */
   files: Source[];
   totalBytes: number;
+  /**
+   * once the iteration has ended: the rows (0-based over every row of every batch) that are
+   * duplicates still in the batches (see LogReadOptions.lateDuplicates), ascending; null: none
+   */
+  duplicates(): Int32Array | null;
 }
 
 export function readLogs(inputs: readonly string[], plan: ReadPlan, options: LogReadOptions = {}): LogRead {
@@ -78,6 +90,7 @@ export function readLogs(inputs: readonly string[], plan: ReadPlan, options: Log
   const threaded = options.threads ?? (totalBytes >= THREADED_MIN_BYTES && process.env.ABTOOL_THREADS !== '0');
   const useWorker = threaded && sources.every((s) => s.kind === 'file') && existsSync(WORKER_FILE);
 
+  let duplicates: Int32Array | null = null;
   async function* run(): AsyncGenerator<Batch> {
     const bar = options.progress === true ? new ProgressBar(totalBytes, (s) => void process.stderr.write(s)) : null;
     const report = (bytes: number, rows: number): void => {
@@ -86,7 +99,7 @@ export function readLogs(inputs: readonly string[], plan: ReadPlan, options: Log
     };
     try {
       if (useWorker) {
-        yield* readThreaded(sources, splitParts(sources, plan, options) ?? [undefined], plan, account, options, report);
+        duplicates = yield* readThreaded(sources, splitParts(sources, plan, options) ?? [undefined], plan, account, options, report);
       } else {
         const builder = new BatchBuilder(plan, account, options);
         yield* readSources(sources, builder, (bytes) => report(bytes, account.rowsSeen));
@@ -96,7 +109,7 @@ export function readLogs(inputs: readonly string[], plan: ReadPlan, options: Log
     }
   }
 
-  return { batches: run(), account, models: plan.models, files: sources, totalBytes };
+  return { batches: run(), account, models: plan.models, files: sources, totalBytes, duplicates: () => duplicates };
 }
 
 /** Inputs at least this big are read by a worker thread while this thread encodes (see readThreaded). */
@@ -212,11 +225,11 @@ async function* readThreaded(
   parts: WorkerInput['part'][],
   plan: ReadPlan,
   account: IngestAccount,
-  options: ReadOptions,
+  options: ReadOptions & Pick<LogReadOptions, 'lateDuplicates'>,
   report: (bytes: number, rows: number) => void,
-): AsyncGenerator<Batch> {
+): AsyncGenerator<Batch, Int32Array | null> {
   const { fields, rf } = resolveFields(plan);
-  const encoder = new Encoder(fields, rf, plan.models, account, options.strict === true);
+  const encoder = new Encoder(fields, rf, plan.models, account, options.strict === true, options.lateDuplicates === true);
   type Message =
     | { type: 'batch'; raw: RawBatch; bytes: number; rows: number }
     | { type: 'progress'; bytes: number; rows: number }
@@ -296,9 +309,10 @@ async function* readThreaded(
         rowsBefore += m.account.rowsSeen;
         if (++cur < parts.length) before[cur]!.tell(linesBefore, rowsBefore, m.lastHeld);
         if (cur === parts.length) {
+          const duplicates = encoder.finishDuplicates();
           mergeAccount(account, parsed);
           report(sources.reduce((s, src) => s + src.size, 0), account.rowsSeen);
-          return;
+          return duplicates;
         }
       } else if (m.type === 'error') {
         if (m.exit === 'internal') {

@@ -79,4 +79,22 @@ describe('ColumnStoreBuilder', () => {
     expect(store.model.buffer).toBeInstanceOf(SharedArrayBuffer);
     for (const c of store.columns.values()) expect((c.kind === 'number' ? c.values : c.codes).buffer).toBeInstanceOf(SharedArrayBuffer);
   });
+
+  it('leaves out the rows to drop (duplicates found once the read was done), in every column', () => {
+    const drop = Int32Array.from([0, 1, 2, 699, 700, 3100, total - 1]);
+    const store = plain(build(() => total, sizes));
+    const b = new ColumnStoreBuilder(() => total);
+    let first = 0;
+    for (const n of sizes) {
+      b.add(batch(first, n));
+      first += n;
+    }
+    const dropped = plain(b.finish(drop));
+    const gone = new Set(drop);
+    const keep = (a: number[]) => a.filter((_, i) => !gone.has(i));
+    expect(dropped.length).toBe(total - drop.length);
+    expect(dropped.model).toEqual(keep(store.model));
+    for (const name of Object.keys(store.cols)) expect(dropped.cols[name], name).toEqual(keep(store.cols[name]!));
+    expect(() => new ColumnStoreBuilder().finish(Int32Array.from([0]))).toThrow(/past the end/);
+  });
 });

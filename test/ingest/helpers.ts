@@ -43,7 +43,8 @@ export interface Collected {
 }
 
 export async function collect(inputs: string[], plan: ReadPlan, options: LogReadOptions = {}): Promise<Collected> {
-  const { batches, account, models } = readLogs(inputs, plan, options);
+  const read = readLogs(inputs, plan, options);
+  const { batches, account, models } = read;
   const out: Collected = { account, batches: 0, model: [], columns: {}, numeric: {} };
   for await (const b of batches) {
     out.batches++;
@@ -63,6 +64,15 @@ export async function collect(inputs: string[], plan: ReadPlan, options: LogRead
         }
       }
     }
+  }
+  // duplicates found once the read was done (lateDuplicates) are left out, as analyze's store does
+  const drop = read.duplicates();
+  if (drop !== null) {
+    const gone = new Set(drop);
+    const keep = <T>(a: T[]): T[] => a.filter((_, i) => !gone.has(i));
+    out.model = keep(out.model);
+    for (const k of Object.keys(out.columns)) out.columns[k] = keep(out.columns[k]!);
+    for (const k of Object.keys(out.numeric)) out.numeric[k] = keep(out.numeric[k]!);
   }
   return out;
 }

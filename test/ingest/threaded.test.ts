@@ -666,3 +666,72 @@ describe('split reads: one CSV file parsed in two parts on two workers', () => {
     await expect(first).rejects.toThrow(/log-\d+\.csv: cannot read \(ENOENT/);
   });
 });
+
+/**
+ * Late duplicates (LogReadOptions.lateDuplicates): a threaded read that does not keep the request
+ * column finds the duplicates once it is done (LateDuplicates in encode.ts); with them left out
+ * (LogRead.duplicates, as analyze's store does), the rows and the account must be exactly one thread's.
+ */
+describe('late duplicates', () => {
+  const withoutRequest = (o: unknown): unknown => {
+    const r = o as { columns?: Record<string, unknown> };
+    if (!r.columns) return o;
+    const { request_id: _, ...columns } = r.columns;
+    return { ...r, columns };
+  };
+  const LATE: LogReadOptions[] = [
+    { threads: true, lateDuplicates: true, batchSize: 3 },
+    { threads: true, lateDuplicates: true, batchSize: 1000, maxLocations: 100 },
+    { threads: true, lateDuplicates: true, batchSize: 5, maxLocations: 1 },
+    { ...SPLIT, lateDuplicates: true, batchSize: 4 },
+  ];
+  async function expectSame(inputs: string[]): Promise<void> {
+    for (const late of LATE) {
+      const { threads: _t, lateDuplicates: _l, splitMinBytes: _s, ...options } = late;
+      void _t, void _l, void _s;
+      const one = await outcome(inputs, { ...options, threads: false });
+      const two = await outcome(inputs, late);
+      expect(two, JSON.stringify(late)).toEqual(withoutRequest(one));
+    }
+  }
+
+  for (const file of files) {
+    it(`${file.slice(LOGS.length)}: same rows, account and errors as one thread`, async () => {
+      await expectSame([file]);
+    });
+  }
+
+  it('several files, a directory, duplicates across files', async () => {
+    await expectSame([LOGS + 'damaged/duplicates.jsonl', LOGS + 'dir', LOGS + 'damaged/duplicates.jsonl', LOGS + 'clean.csv']);
+  });
+
+  it('repeats of every kind: same model or not, missing request ids, missing values, other defects, near misses', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const k = i % 40;
+      if (k === 3) lines.push(row(i, { request_id: 'r5' })); // a repeat of row 5's request under row i's model
+      else if (k === 7) lines.push(row(i, { request_id: 'r7', model: 'champion' })); // the same request and model, again and again
+      else if (k === 11) lines.push(row(i, { request_id: undefined })); // no request id: never a duplicate
+      else if (k === 13) lines.push(row(i, { request_id: 'r7', model: 'champion', score: undefined, country: undefined })); // a repeat with missing values
+      else if (k === 17) lines.push(row(i, { request_id: 'r7', model: 'champion', latency_ms: 'slow' })); // rejected for its type first
+      else if (k === 19) lines.push(row(i, { request_id: 'r7 ' })); // a near miss: another request
+      else if (k === 23) lines.push(row(i, { request_id: 'r\u00e9' })); // a non-ASCII id, repeated
+      else lines.push(row(i));
+    }
+    const file = write(lines.join('\n') + '\n');
+    await expectSame([file]);
+    const late = await collect([file], contractPlan(), { threads: true, lateDuplicates: true, maxLocations: 100 });
+    const dups = late.account.rejections.duplicate!;
+    expect(dups.count).toBeGreaterThan(20);
+    expect(dups.first.map((l) => l.line)).toEqual([...dups.first.map((l) => l.line)].sort((a, b) => a - b));
+    expect(dups.first.some((l) => l.message.includes('"r\u00e9"'))).toBe(true);
+    expect(late.columns['request_id']).toBeUndefined();
+  });
+
+  it('a strict read still stops at the first duplicate, in row order', async () => {
+    const lines = [row(1), row(2), row(3, { latency_ms: 'slow' }), row(1), row(4, { score: 'x' })];
+    const file = write(lines.join('\n') + '\n');
+    const one = await outcome([file], { strict: true, threads: false });
+    expect(await outcome([file], { strict: true, threads: true, lateDuplicates: true })).toEqual(one);
+  });
+});
