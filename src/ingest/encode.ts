@@ -168,8 +168,8 @@ export function countMissing(table: Record<string, Record<string, number>>, fiel
 /**
  * Duplicate detection at the end of a read, for a read that does not keep the request column: each
  * row's (request id, model) is hashed to a 53-bit key as it is encoded; when the read is done the keys
- * are sorted, and only rows whose key occurs twice are compared byte for byte (the request ids of
- * each batch are kept for that). Same duplicates, same account as Encoder.dropDuplicates row by row,
+ * are bucketed by their top bits (repeatedKeys), and only rows whose key occurs twice are compared
+ * byte for byte (the request ids of each batch are kept for that). Same duplicates, same account as Encoder.dropDuplicates row by row,
  * but with no dictionary of every request id: a sort instead of a million scattered hash-table probes.
  */
 class LateDuplicates {
@@ -234,13 +234,7 @@ class LateDuplicates {
   finish(account: IngestAccount, models: string[]): Int32Array | null {
     const n = this.n;
     const keys = this.keys.subarray(0, n);
-    const sorted = keys.slice().sort(); // NaN (no request id) sorts last
-    let twice: Set<number> | null = null;
-    for (let i = 1; i < n; i++) {
-      const k = sorted[i]!;
-      if (Number.isNaN(k)) break;
-      if (k === sorted[i - 1]) (twice ??= new Set()).add(k);
-    }
+    const twice = repeatedKeys(keys);
     if (twice === null) return null;
     // the rows of each repeated key, in row order; a row is a duplicate of an earlier one with the same bytes and model
     const groups = new Map<number, number[]>();
@@ -309,6 +303,51 @@ class LateDuplicates {
     for (let k = 0; k < la; k++) if (ba[sa + k] !== bb[sb + k]) return false;
     return true;
   }
+}
+
+/**
+ * The keys (53-bit integers; NaN: none) that occur more than once, or null. A counting sort on the top
+ * 17 bits puts equal keys in one bucket of a few keys, each then checked against the others (sorted
+ * first when big): two sequential passes, where a sort of a million doubles takes several times longer.
+ */
+export function repeatedKeys(keys: Float64Array): Set<number> | null {
+  const n = keys.length;
+  const BITS = 17;
+  const buckets = 1 << BITS;
+  const scale = 2 ** (BITS - 53);
+  const end = new Int32Array(buckets + 1);
+  for (let i = 0; i < n; i++) {
+    const k = keys[i]!;
+    if (k === k) end[Math.floor(k * scale) + 1]!++;
+  }
+  for (let b = 0; b < buckets; b++) end[b + 1]! += end[b]!;
+  const pos = end.slice(0, buckets);
+  const out = new Float64Array(end[buckets]!);
+  for (let i = 0; i < n; i++) {
+    const k = keys[i]!;
+    if (k === k) out[pos[Math.floor(k * scale)]!++] = k;
+  }
+  let twice: Set<number> | null = null;
+  for (let b = 0; b < buckets; b++) {
+    const s = end[b]!;
+    const e = end[b + 1]!;
+    if (e - s < 2) continue;
+    if (e - s > 16) {
+      const part = out.subarray(s, e).sort();
+      for (let i = 1; i < part.length; i++) if (part[i] === part[i - 1]) (twice ??= new Set()).add(part[i]!);
+      continue;
+    }
+    for (let i = s + 1; i < e; i++) {
+      const k = out[i]!;
+      for (let j = s; j < i; j++) {
+        if (out[j] === k) {
+          (twice ??= new Set()).add(k);
+          break;
+        }
+      }
+    }
+  }
+  return twice;
 }
 
 /** A 53-bit key of a request id's bytes and a model code: two 32-bit multiplicative hashes, 32 + 21 bits. */
