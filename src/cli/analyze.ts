@@ -147,7 +147,7 @@ async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number>
     seenBytes = bytes;
     seenRows = rows;
   };
-  const read = readLogs(logs, plan, { strict: opts.strict === true, progress: showProgress, onProgress, lateDuplicates: !requestColumn });
+  const read = readLogs(logs, plan, { strict: opts.strict === true, progress: showProgress, onProgress, lateDuplicates: !requestColumn, recycle: true });
   const { batches, account, totalBytes } = read;
   const estimate = (): number => (seenBytes > 0 && seenRows > 0 && totalBytes > 0 ? Math.ceil((seenRows * totalBytes) / seenBytes) : 0);
   if (logs.includes('-') && process.stdin.isTTY) process.stderr.write('abtool: reading JSON Lines from stdin (end with Ctrl-D)\n');

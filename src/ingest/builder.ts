@@ -152,6 +152,18 @@ export interface RawBatch {
   texts: (ByteColumn | null)[];
 }
 
+/**
+ * A sealed batch's arrays handed back for the next batches (a threaded read: the main thread returns
+ * them once a batch is encoded and stored), so the memory is written again instead of new memory being
+ * touched (page faults cost on a VM). Any piece may be absent (still in use): then a new one is made.
+ */
+export interface RecycledBatch {
+  model: Uint8Array | null;
+  lines: Float64Array | null;
+  nums: (Float64Array | null)[];
+  texts: (ByteColumn | null)[];
+}
+
 export class BatchBuilder {
   readonly fields: ResolvedField[];
   readonly nf: number;
@@ -191,9 +203,11 @@ export class BatchBuilder {
   /** per dictionary field (and the request field): its values as bytes until the batch is sealed */
   private texts: (ByteColumnBuilder | null)[] = [];
   /** line of each row of the batch, for the duplicates found when it is sealed */
-  private lines = new Float64Array(0);
+  private lines: Float64Array = new Float64Array(0);
   private sealing = false;
   private readonly ready: Batch[] = [];
+  /** arrays of batches handed back (recycle), for newBatch */
+  private readonly pool: RecycledBatch[] = [];
 
   private readonly missingCounts: Int32Array;
   /** fields whose values wait as bytes in `texts`: the dictionary columns and the request field */
@@ -578,13 +592,28 @@ export class BatchBuilder {
 
   // ---- batches ----
 
+  /** Take back a sealed batch's arrays (every row of each is written before it is read again). */
+  recycle(kit: RecycledBatch): void {
+    this.pool.push(kit);
+  }
+
   private newBatch(): void {
     const size = this.batchSize;
     this.n = 0;
-    this.model = new Uint8Array(size);
-    this.lines = new Float64Array(size);
-    this.nums = this.fields.map((f) => (f.emit && f.dict === null ? new Float64Array(size) : null));
-    this.texts = this.fields.map((_, i) => (this.textFields.includes(i) ? new ByteColumnBuilder(size) : null));
+    const kit = this.pool.pop();
+    const fits = <T extends { length: number }>(a: T | null | undefined): a is T => a !== null && a !== undefined && a.length === size;
+    this.model = fits(kit?.model) ? kit.model : new Uint8Array(size);
+    this.lines = fits(kit?.lines) ? kit.lines : new Float64Array(size);
+    this.nums = this.fields.map((f, i) => {
+      if (!(f.emit && f.dict === null)) return null;
+      const old = kit?.nums[i];
+      return fits(old) ? old : new Float64Array(size);
+    });
+    this.texts = this.fields.map((_, i) => {
+      if (!this.textFields.includes(i)) return null;
+      const old = kit?.texts[i];
+      return old && fits(old.start) && fits(old.len) ? ByteColumnBuilder.reuse(old) : new ByteColumnBuilder(size);
+    });
   }
 
   /** End the batch: count its missing values and hand it to the sink. */

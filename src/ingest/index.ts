@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { bump, canonicalOrder, checkAccount, newAccount, parseMaxBadRows, REJECT_REASONS, type BadRowLimit } from './account.js';
 import type { ArrowReader } from './arrow.js';
-import { BatchBuilder, resolveFields, type FileFormat, type RawBatch } from './builder.js';
+import { BatchBuilder, resolveFields, type FileFormat, type RawBatch, type RecycledBatch } from './builder.js';
 import { countMissing, Encoder } from './encode.js';
 import type { WorkerError, WorkerInput } from './worker.js';
 import type { CsvReader } from './csv.js';
@@ -63,6 +63,12 @@ export interface LogReadOptions extends ReadOptions {
    * duplicates and no request column; LogRead.duplicates() lists the rows to drop once the iteration ends
    */
   lateDuplicates?: boolean;
+  /**
+   * the caller is done with a batch's arrays when it asks for the next one (it copies what it keeps):
+   * a threaded read then hands them back to the reading thread, which writes its next batches in
+   * them instead of in new memory
+   */
+  recycle?: boolean;
 }
 
 export interface LogRead {
@@ -225,11 +231,12 @@ async function* readThreaded(
   parts: WorkerInput['part'][],
   plan: ReadPlan,
   account: IngestAccount,
-  options: ReadOptions & Pick<LogReadOptions, 'lateDuplicates'>,
+  options: ReadOptions & Pick<LogReadOptions, 'lateDuplicates' | 'recycle'>,
   report: (bytes: number, rows: number) => void,
 ): AsyncGenerator<Batch, Int32Array | null> {
   const { fields, rf } = resolveFields(plan);
-  const encoder = new Encoder(fields, rf, plan.models, account, options.strict === true, options.lateDuplicates === true);
+  const late = options.lateDuplicates === true && options.strict !== true;
+  const encoder = new Encoder(fields, rf, plan.models, account, options.strict === true, late);
   type Message =
     | { type: 'batch'; raw: RawBatch; bytes: number; rows: number }
     | { type: 'progress'; bytes: number; rows: number }
@@ -300,6 +307,7 @@ async function* readThreaded(
         Atomics.add(consumed[cur]!, 0, 1);
         Atomics.notify(consumed[cur]!, 0);
         if (batch) yield batch;
+        if (options.recycle === true) recycle(workers[cur]!, m.raw, late ? rf : -1);
       } else if (m.type === 'progress') {
         // reported when it came
       } else if (m.type === 'done') {
@@ -335,6 +343,33 @@ async function* readThreaded(
       void worker.terminate();
     }
   }
+}
+
+/**
+ * Hand a raw batch's arrays back to the worker that made it, once the batch is encoded and the
+ * consumer is done with it (LogReadOptions.recycle). Late duplicates keep a batch's model codes, lines
+ * and request ids (`keepText`: the request field), so those stay. Only arrays that own their memory go.
+ */
+function recycle(worker: Worker, raw: RawBatch, keepText: number): void {
+  const transfer = new Set<ArrayBuffer>();
+  const own = <T extends { buffer: ArrayBufferLike; byteOffset: number; byteLength: number }>(a: T | null): T | null => {
+    if (a === null || !(a.buffer instanceof ArrayBuffer) || a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength || transfer.has(a.buffer)) return null;
+    transfer.add(a.buffer);
+    return a;
+  };
+  const kit: RecycledBatch = {
+    model: keepText >= 0 ? null : own(raw.model),
+    lines: keepText >= 0 ? null : own(raw.lines),
+    nums: raw.nums.map((a) => own(a)),
+    texts: raw.texts.map((t, i) => {
+      if (t === null || i === keepText) return null;
+      const start = own(t.start);
+      const len = own(t.len);
+      const bytes = own(t.bytes);
+      return start && len && bytes ? { start, len, bytes } : null;
+    }),
+  };
+  if (transfer.size > 0) worker.postMessage({ type: 'recycle', kit }, [...transfer]);
 }
 
 /**

@@ -343,9 +343,21 @@ export class ByteColumnBuilder {
   private n = 0;
   private used = 0;
 
-  constructor(rows: number) {
-    this.start = new Int32Array(rows);
-    this.len = new Int32Array(rows);
+  constructor(rows: number, reused?: ByteColumn) {
+    if (reused) {
+      this.start = reused.start;
+      this.len = reused.len;
+      const b = reused.bytes;
+      this.bytes = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    } else {
+      this.start = new Int32Array(rows);
+      this.len = new Int32Array(rows);
+    }
+  }
+
+  /** A builder writing over a column handed back (its rows' arrays and its bytes' buffer). */
+  static reuse(col: ByteColumn): ByteColumnBuilder {
+    return new ByteColumnBuilder(col.start.length, col);
   }
 
   pushBytes(buf: Uint8Array, s: number, e: number): void {

@@ -10,14 +10,15 @@
  * part starts (part.csv), and its errors are worded once the first part is done (PartBefore).
  *
  * Messages: {type: 'batch', raw, bytes, rows}, {type: 'progress', bytes, rows},
- * {type: 'done', account, lines, lastHeld}, {type: 'error', exit, message, rows?}. Flow control: at most
+ * {type: 'done', account, lines, lastHeld}, {type: 'error', exit, message, rows?}; from the main
+ * thread, {type: 'recycle', kit}: a batch's arrays to write the next batches in (BatchBuilder.recycle). Flow control: at most
  * `maxInFlight` batches wait in the main thread; past that this thread blocks on the shared counter of
  * batches consumed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { CliError, dataError } from '../cli/exitCode.js';
 import { newAccount } from './account.js';
-import { BatchBuilder, type RawBatch } from './builder.js';
+import { BatchBuilder, type RawBatch, type RecycledBatch } from './builder.js';
 import { PartBefore, readSources } from './index.js';
 import type { CsvPart, CsvReader } from './csv.js';
 import { JsonlReader } from './jsonl.js';
@@ -88,6 +89,11 @@ async function run(port: NonNullable<typeof parentPort>, input: WorkerInput): Pr
     port.postMessage({ type: 'batch', raw: { ...raw, models: [...raw.models] }, bytes, rows: account.rowsSeen }, [...transfer]);
   };
   const builder = new BatchBuilder(input.plan, account, input.options, sink);
+  // a batch's arrays, handed back by the main thread once it is done with them
+  const onMessage = (m: { type: string; kit?: RecycledBatch }): void => {
+    if (m.type === 'recycle' && m.kit) builder.recycle(m.kit);
+  };
+  port.on('message', onMessage);
   const report = (b: number): void => {
     bytes = b;
     const now = Date.now();
@@ -104,6 +110,7 @@ async function run(port: NonNullable<typeof parentPort>, input: WorkerInput): Pr
       // batches go to the sink; nothing is yielded here
     }
   }
+  port.off('message', onMessage);
   port.postMessage({ type: 'done', account, ...end });
 }
 

@@ -46,6 +46,8 @@ describe('threaded reads', () => {
         const one = await outcome([file], { ...options, threads: false });
         const two = await outcome([file], { ...options, threads: true });
         expect(two).toEqual(one);
+        // with the batches' arrays handed back to the reading thread as soon as each is consumed
+        expect(await outcome([file], { ...options, threads: true, recycle: true })).toEqual(one);
       }
     });
   }
@@ -682,13 +684,13 @@ describe('late duplicates', () => {
   const LATE: LogReadOptions[] = [
     { threads: true, lateDuplicates: true, batchSize: 3 },
     { threads: true, lateDuplicates: true, batchSize: 1000, maxLocations: 100 },
-    { threads: true, lateDuplicates: true, batchSize: 5, maxLocations: 1 },
-    { ...SPLIT, lateDuplicates: true, batchSize: 4 },
+    { threads: true, lateDuplicates: true, batchSize: 5, maxLocations: 1, recycle: true },
+    { ...SPLIT, lateDuplicates: true, batchSize: 4, recycle: true },
   ];
   async function expectSame(inputs: string[]): Promise<void> {
     for (const late of LATE) {
-      const { threads: _t, lateDuplicates: _l, splitMinBytes: _s, ...options } = late;
-      void _t, void _l, void _s;
+      const { threads: _t, lateDuplicates: _l, splitMinBytes: _s, recycle: _r, ...options } = late;
+      void _t, void _l, void _s, void _r;
       const one = await outcome(inputs, { ...options, threads: false });
       const two = await outcome(inputs, late);
       expect(two, JSON.stringify(late)).toEqual(withoutRequest(one));
@@ -733,5 +735,18 @@ describe('late duplicates', () => {
     const file = write(lines.join('\n') + '\n');
     const one = await outcome([file], { strict: true, threads: false });
     expect(await outcome([file], { strict: true, threads: true, lateDuplicates: true })).toEqual(one);
+  });
+});
+
+describe('recycled batch arrays', () => {
+  it('rows are the same when every batch is written in arrays handed back (small batches, many rounds)', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) lines.push(i % 97 === 5 ? row(i, { score: undefined, country: undefined, request_id: undefined }) : row(i, { request_id: `r${i % 2500}` }));
+    const file = write(lines.join('\n') + '\n');
+    for (const batchSize of [7, 64, 500]) {
+      const one = await outcome([file], { batchSize, threads: false });
+      expect(await outcome([file], { batchSize, threads: true, recycle: true })).toEqual(one);
+      expect(await outcome([file], { batchSize, ...SPLIT, recycle: true })).toEqual(one);
+    }
   });
 });
