@@ -15,7 +15,7 @@
  */
 import { bootstrapTwoSample } from '../core/bootstrap.js';
 import { mannWhitneyUSorted } from '../core/mannWhitneyU.js';
-import { sortAscending, sortByGroup } from '../core/ranks.js';
+import { sortAscending, sortByGroup, sortPresentAt } from '../core/ranks.js';
 import { normalQuantile } from '../core/distributions.js';
 import { createRng } from '../core/rng.js';
 import { summarize, type MeanSummary } from '../core/summaries.js';
@@ -108,7 +108,7 @@ export class SortedValues {
     if (out) return out;
     const split = this.parts.get(rows);
     if (!split) {
-      out = sortAscending(presentValues(values, rows));
+      out = sortPresentAt(values, rows);
       byRows.set(rows, out);
       return out;
     }

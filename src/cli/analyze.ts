@@ -121,6 +121,11 @@ function hasValue(store: ColumnStore, field: string): boolean {
   return c.codes.some((k) => k >= 0);
 }
 
+/** With ABTOOL_TIMINGS=1: each phase's end, in ms since the process started, on stderr (for the benchmark's notes). */
+function phase(name: string): void {
+  if (process.env.ABTOOL_TIMINGS === '1') process.stderr.write(`abtool: ${name} done at ${performance.now().toFixed(0)} ms\n`);
+}
+
 async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number> {
   if (!opts.spec) throw usageError('--spec <file> is required (the pre-registered experiment spec)');
   const format = (opts.format ?? (process.stdout.isTTY ? 'table' : 'json')) as Format;
@@ -160,6 +165,7 @@ async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number>
     // a failed read is the error to report (the loading is not awaited then)
     analysis.catch(() => undefined);
     const store = await reading;
+    phase('read');
     const loaded = await analysis;
     render = loaded.render;
     checkAccount(account, maxBadRows);
@@ -168,6 +174,7 @@ async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number>
     report = helper
       ? await loaded.evaluateParallel(spec, roles, store, account, evaluateOptions, helper)
       : loaded.evaluate(spec, roles, store, account, evaluateOptions);
+    phase('evaluate');
   } finally {
     helper?.close();
   }
@@ -180,5 +187,6 @@ async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number>
     }
   }
   else process.stdout.write(text);
+  phase('render');
   return EXIT_CODES[report.decision];
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sortAscending, sortByGroup } from '../../src/core/ranks.js';
+import { sortAscending, sortByGroup, sortPresentAt } from '../../src/core/ranks.js';
 
 /** A seeded generator so the cases are reproducible (mulberry32). */
 function rng(seed: number): () => number {
@@ -31,6 +31,25 @@ function sample(n: number, seed: number, kind: 'continuous' | 'ties' | 'mixed'):
   }
   return x;
 }
+
+describe('sortPresentAt', () => {
+  for (const kind of ['continuous', 'ties', 'mixed'] as const) {
+    for (const n of [0, 1, 2047, 4100, 50_000]) {
+      it(`equals sorting the present values at the rows: ${kind}, n = ${n}`, () => {
+        const x = sample(n, n + 7, kind);
+        const r = rng(n + 3);
+        // every other row, some twice, in a shuffled order
+        const rows = Int32Array.from({ length: Math.floor(n * 0.7) }, () => Math.floor(r() * n));
+        const present = Array.from(rows, (i) => x[i]!).filter((v) => !Number.isNaN(v));
+        expectSame(sortPresentAt(x, rows), Float64Array.from(present).sort());
+      });
+    }
+  }
+  it('no rows, and rows whose values are all NaN, give an empty array', () => {
+    expect(sortPresentAt(new Float64Array(3), new Int32Array(0)).length).toBe(0);
+    expect(sortPresentAt(new Float64Array(5000).fill(NaN), Int32Array.from({ length: 5000 }, (_, i) => i)).length).toBe(0);
+  });
+});
 
 describe('sortAscending', () => {
   for (const kind of ['continuous', 'ties', 'mixed'] as const) {
