@@ -1,5 +1,5 @@
-// Preloaded into each timed process (NODE_OPTIONS=--require): writes its peak RSS (KiB) and CPU time
-// (user + system, microseconds, of the whole process: every thread) on exit. Preloads also run in worker
+// Preloaded into each timed process (NODE_OPTIONS=--require): writes its peak RSS (KiB), CPU time
+// (user + system, microseconds, of the whole process: every thread) and minor page faults on exit. Preloads also run in worker
 // threads; only the main thread writes.
 const fs = require('node:fs');
 const { isMainThread } = require('node:worker_threads');
@@ -8,7 +8,7 @@ if (out && isMainThread) {
   process.on('exit', () => {
     try {
       const u = process.resourceUsage();
-      fs.appendFileSync(out, `${u.maxRSS} ${u.userCPUTime + u.systemCPUTime}\n`);
+      fs.appendFileSync(out, `${u.maxRSS} ${u.userCPUTime + u.systemCPUTime} ${u.minorPageFault}\n`);
     } catch {}
   });
 }

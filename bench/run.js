@@ -13,6 +13,36 @@ import { generate } from './generate.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 
+const USAGE = `usage: node bench/run.js [--rows N] [--repeats K] [--dir DIR] [--json] [--no-stats]
+  --rows N      rows to generate (default 1000000)
+  --repeats K   runs of each case, alternated; medians reported (default 3)
+  --dir DIR     where the generated logs are kept and reused (default bench/out/rows-N)
+  --json        machine-readable results on stdout
+  --no-stats    skip the in-process timing of the costly statistics
+Build first (npm run build). See bench/README.md.`;
+{
+  const valued = new Set(['--rows', '--repeats', '--dir']);
+  const flags = new Set(['--json', '--no-stats']);
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    if (valued.has(a)) {
+      if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) {
+        console.error(`bench: ${a} needs a value\n${USAGE}`);
+        process.exit(64);
+      }
+      i++;
+    } else if (!flags.has(a)) {
+      console.error(`bench: unknown argument ${a}\n${USAGE}`);
+      process.exit(64);
+    }
+  }
+}
+
 function arg(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : dflt;
@@ -62,7 +92,7 @@ function timed(args, extraEnv = {}) {
     cwd: root,
     encoding: 'utf8',
     maxBuffer: 256 << 20,
-    env: { ...process.env, NODE_OPTIONS: `--require ${join(here, 'rss-hook.cjs')}`, ABTOOL_BENCH_RSS: rssFile, NO_COLOR: '1', ...extraEnv },
+    env: { ...process.env, NODE_OPTIONS: `--require ${join(here, 'rss-hook.cjs')}`, ABTOOL_BENCH_RSS: rssFile, ABTOOL_TIMINGS: '1', NO_COLOR: '1', ...extraEnv },
   });
   const ms = performance.now() - t;
   if (p.status !== 0 && !(p.status >= 1 && p.status <= 3)) {
@@ -72,7 +102,10 @@ function timed(args, extraEnv = {}) {
   const lines = existsSync(rssFile) ? readFileSync(rssFile, 'utf8').trim().split('\n').map((l) => l.split(' ').map(Number)) : [];
   const rss = lines.length ? Math.max(...lines.map((l) => l[0])) * 1024 : NaN;
   const cpuMs = lines.length ? lines.reduce((s, l) => s + l[1], 0) / 1000 : NaN;
-  return { ms, rss, cpuMs, stdout: p.stdout };
+  const faults = lines.length ? lines.reduce((s, l) => s + (l[2] ?? NaN), 0) : NaN;
+  // analyze's phases (ABTOOL_TIMINGS=1): when the read and the evaluation ended, ms since its start
+  const at = (name) => Number(new RegExp(`abtool: ${name} done at (\\d+) ms`).exec(p.stderr)?.[1] ?? NaN);
+  return { ms, rss, cpuMs, faults, read: at('read'), evaluate: at('evaluate'), stdout: p.stdout };
 }
 const analyze = (file) => [join(root, 'bin/abtool.js'), 'analyze', file, '--spec', files.spec, '--format', 'json', '--quiet', '--resamples', '10000'];
 const cases = [
@@ -84,13 +117,16 @@ const cases = [
   { name: 'analyze Arrow (file)', file: files.arrow, args: analyze(files.arrow) },
   { name: 'analyze Arrow (stream)', file: files.arrows, args: analyze(files.arrows) },
 ];
-const results = cases.map((c) => ({ ...c, times: [], cpu: [], rss: [], decision: null }));
+const results = cases.map((c) => ({ ...c, times: [], cpu: [], rss: [], faults: [], read: [], evaluate: [], decision: null }));
 for (let r = 0; r < repeats; r++) {
   for (const c of results) {
     const out = timed(c.args, c.env);
     c.times.push(out.ms);
     c.rss.push(out.rss);
     c.cpu.push(out.cpuMs);
+    c.faults.push(out.faults);
+    c.read.push(out.read);
+    c.evaluate.push(out.evaluate - out.read);
     if (c.name.startsWith('analyze')) {
       const j = JSON.parse(out.stdout);
       c.decision = j.decision;
@@ -112,6 +148,8 @@ const table = results.map((c) => {
     file_mb: +mb.toFixed(1),
     peak_rss_mb: Math.round(Math.max(...c.rss) / 1e6),
     ratio_to_floor: +(ms / floor).toFixed(2),
+    page_faults: Math.round(median(c.faults)),
+    ...(c.name.startsWith('analyze') ? { read_s: +(median(c.read) / 1000).toFixed(3), evaluate_s: +(median(c.evaluate) / 1000).toFixed(3) } : {}),
     ...(c.decision ? { decision: c.decision, rows_read: c.rowsRead } : {}),
   };
 });
@@ -160,9 +198,11 @@ if (asJson) {
   const md = [];
   md.push(`rows: ${rows}, repeats: ${repeats} (medians), machine: ${machine.cpus} x ${machine.cpu}, ${machine.memory_gb} GiB, Node ${machine.node}`);
   md.push('');
-  md.push('| case | median s | CPU s | rows/s | MB/s | peak RSS MB | x floor |');
-  md.push('|---|---:|---:|---:|---:|---:|---:|');
-  for (const r of table) md.push(`| ${r.case} | ${r.median_s} | ${r.cpu_s} | ${r.rows_per_s} | ${r.mb_per_s} | ${r.peak_rss_mb} | ${r.ratio_to_floor} |`);
+  md.push('| case | median s | x floor | CPU s | read done s | evaluation s | rows/s | MB/s | peak RSS MB | page faults |');
+  md.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of table) {
+    md.push(`| ${r.case} | ${r.median_s} | ${r.ratio_to_floor} | ${r.cpu_s} | ${r.read_s ?? ''} | ${r.evaluate_s ?? ''} | ${r.rows_per_s} | ${r.mb_per_s} | ${r.peak_rss_mb} | ${r.page_faults} |`);
+  }
   if (stats.length) {
     md.push('');
     md.push('| statistic (in-process) | median s |');

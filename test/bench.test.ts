@@ -26,7 +26,27 @@ describe('npm run bench', () => {
     for (const r of j.results) {
       expect(r.median_s).toBeGreaterThan(0);
       expect(r.peak_rss_mb).toBeGreaterThan(0);
+      expect(r.page_faults).toBeGreaterThan(0);
+    }
+    // analyze's phases (ABTOOL_TIMINGS): the read ends before the run does, the evaluation takes time
+    for (const r of analyses) {
+      expect(r.read_s).toBeGreaterThan(0);
+      expect(r.evaluate_s).toBeGreaterThan(0);
+      expect(r.read_s + r.evaluate_s).toBeLessThan(r.median_s + 0.5);
     }
     expect(j.statistics).toHaveLength(4);
   }, 300_000);
+
+  it('prints its usage with --help, and refuses an unknown argument or a flag without its value', () => {
+    const run = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bench/run.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
+    const help = run('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/usage: node bench\/run.js/);
+    const bad = run('--rowz', '5');
+    expect(bad.status).toBe(64);
+    expect(bad.stderr).toMatch(/unknown argument --rowz/);
+    const bare = run('--rows');
+    expect(bare.status).toBe(64);
+    expect(bare.stderr).toMatch(/--rows needs a value/);
+  });
 });
