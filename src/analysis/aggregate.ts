@@ -42,8 +42,10 @@ class Grow<T extends Typed> {
     let cap = this.data.length * 2;
     while (cap < need) cap *= 2;
     // an estimate of the end, with room for its error: memory never written costs nothing
+    // (at least half again the rows needed, so that an estimate that keeps falling short does not
+    // make many small steps)
     const expected = this.estimate();
-    if (expected >= need) cap = Math.max(need, Math.ceil(expected * 1.04) + 1024);
+    if (Number.isFinite(expected) && expected >= need) cap = Math.max(Math.ceil(need * 1.5), Math.ceil(expected * 1.04) + 1024);
     const next = this.make(cap);
     next.set(this.data.subarray(0, this.length));
     this.data = next;

@@ -11,7 +11,8 @@
 import type { Dictionary } from './types.js';
 import { booleanWord, canonicalNumber, decimalTextValue, textBytes } from './coerce.js';
 
-const utf8 = new TextDecoder('utf-8');
+// ignoreBOM: a value's leading U+FEFF is kept, as Buffer.toString keeps it (the same text on every thread)
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Decode a byte range as UTF-8 (invalid sequences become U+FFFD, as JSON.parse of the decoded line would). */
 export function decodeUtf8(buf: Uint8Array, s: number, e: number): string {

@@ -730,6 +730,17 @@ describe('late duplicates', () => {
     expect(late.columns['request_id']).toBeUndefined();
   });
 
+  it('values starting with a byte order mark keep it on every thread (duplicate messages, labels)', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 60; i++) lines.push(row(i, i % 10 === 3 ? { request_id: '\ufeffbom', model: 'champion', prediction: '\ufeffclick' } : {}));
+    const file = write(lines.join('\n') + '\n');
+    await expectSame([file]);
+    const late = await collect([file], contractPlan(), { threads: true, lateDuplicates: true, maxLocations: 10 });
+    expect(late.account.rejections.duplicate!.first[0]!.message).toContain('"\ufeffbom"');
+    const two = await collect([file], contractPlan(), { threads: true });
+    expect(two.columns['prediction']).toContain('\ufeffclick');
+  });
+
   it('a strict read still stops at the first duplicate, in row order', async () => {
     const lines = [row(1), row(2), row(3, { latency_ms: 'slow' }), row(1), row(4, { score: 'x' })];
     const file = write(lines.join('\n') + '\n');
