@@ -18,6 +18,11 @@ function preview(s: string): string {
   return JSON.stringify(t);
 }
 
+/** What a duplicate's location says (the same whether it is found as rows come or at the end). */
+function duplicateMessage(field: string, request: string, model: string): string {
+  return `${field} ${preview(request)} with model ${preview(model)} seen before`;
+}
+
 export class Encoder {
   /** per model, a bitset over request codes: this (request, model) was accepted */
   private readonly seen: Uint8Array[] = [];
@@ -115,7 +120,7 @@ export class Encoder {
         file: raw.file,
         line: raw.lines[i]!,
         field: field.name,
-        message: `${field.name} ${preview(field.dict!.valueOf(code))} with model ${preview(this.models[m]!)} seen before`,
+        message: duplicateMessage(field.name, field.dict!.valueOf(code), this.models[m]!),
       };
       if (this.strict) throw strictError('duplicate', loc);
       drop ??= new Uint8Array(n);
@@ -169,8 +174,9 @@ export function countMissing(table: Record<string, Record<string, number>>, fiel
  * Duplicate detection at the end of a read, for a read that does not keep the request column: each
  * row's (request id, model) is hashed to a 53-bit key as it is encoded; when the read is done the keys
  * are bucketed by their top bits (repeatedKeys), and only rows whose key occurs twice are compared
- * byte for byte (the request ids of each batch are kept for that). Same duplicates, same account as Encoder.dropDuplicates row by row,
- * but with no dictionary of every request id: a sort instead of a million scattered hash-table probes.
+ * byte for byte (the request ids of each batch are kept for that). Same duplicates, same account as
+ * Encoder.dropDuplicates row by row, but with no dictionary of every request id: two sequential passes
+ * instead of a million scattered hash-table probes.
  */
 class LateDuplicates {
   private keys = new Float64Array(1 << 16);
@@ -270,7 +276,7 @@ class LateDuplicates {
         file: p.file,
         line: p.lines[i]!,
         field: field.name,
-        message: `${field.name} ${preview(text)} with model ${preview(models[m]!)} seen before`,
+        message: duplicateMessage(field.name, text, models[m]!),
       });
     }
     return Int32Array.from(drop);
