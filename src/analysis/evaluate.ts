@@ -18,7 +18,7 @@ import type {
 } from '../report/model.js';
 import type { ColumnStore } from './aggregate.js';
 import { formatP, guardrailVerdict, primaryVerdict, runDecision, segmentDecision, type UnitsNeeded } from './decide.js';
-import { crossedUnitMask, dictColumn, segmentRows, type SegmentRows } from './groups.js';
+import { crossedUnitMask, dictColumn, segmentList, segmentRows, summaryOf, type SegmentRows, type SegmentSummary } from './groups.js';
 import { checkLock, type SpecLock } from './lock.js';
 import { computeMetric, prepareUnitSums, SortedValues, type Metric, type MetricStats, type UnitSumsCache } from './metrics.js';
 import type { FieldRoles } from './readPlan.js';
@@ -48,7 +48,8 @@ export interface SegmentWork {
   spec: ExperimentSpec;
   roles: FieldRoles;
   store: ColumnStore;
-  groups: SegmentRows[];
+  /** per segment of segmentList: its rows, or null when this thread does not compute it */
+  groups: (SegmentRows | null)[];
   seed: number;
   resamples: number;
 }
@@ -61,39 +62,51 @@ export interface SegmentResults {
   shadows: (ShadowReport | null)[];
 }
 
-/** A SegmentWork before the rows are grouped: what a worker needs to group them itself. */
-export type SegmentInput = Omit<SegmentWork, 'groups'>;
+/**
+ * A SegmentWork before the rows are grouped: what a worker needs to group them itself, and which
+ * segments it computes (indices into segmentList, never 0: the overall one stays on the main thread).
+ */
+export type SegmentInput = Omit<SegmentWork, 'groups'> & { which: number[] };
 
-/** The statistics of every segment but the overall one, with what identifies the segments. */
+/** The statistics of the segments a SegmentInput asked for, in its order, with what identifies and sizes them. */
 export interface OtherSegments extends SegmentResults {
-  /** per segment: its field values and its rows per model */
-  segments: Record<string, string>[];
-  rows: [number, number][];
+  summaries: SegmentSummary[];
 }
 
-/**
- * Computes the statistics of every segment but the overall one (index 0), grouping the rows itself;
- * may run elsewhere (a worker thread, see parallel.ts).
- */
+/** Computes the statistics of some segments, grouping their rows itself; may run elsewhere (a worker thread, see parallel.ts). */
 export interface SegmentRunner {
   run(input: SegmentInput): Promise<OtherSegments>;
 }
 
-/** The rows of the overall segment and of every segment, and per unit the models it was seen under. */
-export function groupsOf(spec: ExperimentSpec, roles: FieldRoles, store: ColumnStore): { groups: SegmentRows[]; mask: Uint8Array } {
+/**
+ * The rows of the overall segment and of every segment (of those in `want` only, when given), and
+ * per unit the models it was seen under.
+ */
+export function groupsOf(
+  spec: ExperimentSpec,
+  roles: FieldRoles,
+  store: ColumnStore,
+  want?: ReadonlySet<number>,
+): { groups: (SegmentRows | null)[]; mask: Uint8Array } {
   const unitCol = dictColumn(store, roles.unit);
   if (!unitCol) throw new Error(`internal: the unit column "${roles.unit}" was not read`);
   const mask = crossedUnitMask(store, unitCol);
-  const groups = segmentRows(store, unitCol, spec.segments, mask, spec.stage !== 'shadow');
+  const groups = segmentRows(store, unitCol, spec.segments, mask, spec.stage !== 'shadow', want);
   return { groups, mask };
 }
 
-/** What a SegmentRunner computes: every segment's statistics but the overall one's. */
+/** What a SegmentRunner computes: the statistics of the segments input.which, grouping only their rows. */
 export function otherSegments(input: SegmentInput): OtherSegments {
-  const { groups } = groupsOf(input.spec, input.roles, input.store);
-  const which = groups.map((_, gi) => gi).slice(1);
-  const r = segmentResults({ ...input, groups }, which, new SortedValues());
-  return { ...r, segments: which.map((gi) => groups[gi]!.segment), rows: which.map((gi) => [groups[gi]!.rows[0].length, groups[gi]!.rows[1].length]) };
+  const { which, ...rest } = input;
+  const { groups } = groupsOf(input.spec, input.roles, input.store, new Set(which));
+  const r = segmentResults({ ...rest, groups }, which, new SortedValues());
+  return { ...r, summaries: which.map((gi) => summaryOf(groupAt(groups, gi))) };
+}
+
+function groupAt(groups: (SegmentRows | null)[], gi: number): SegmentRows {
+  const g = groups[gi];
+  if (!g) throw new Error(`internal: segment ${gi} was not grouped on this thread`);
+  return g;
 }
 
 function metricList(spec: ExperimentSpec): { metric: Metric; role: 'primary' | 'guardrail' }[] {
@@ -129,12 +142,12 @@ export function segmentResults(work: SegmentWork, which: readonly number[], sort
   };
   const names: [string, string] = [spec.control, spec.treatment];
   const stats = which.map((gi) => {
-    const g = groups[gi]!;
+    const g = groupAt(groups, gi);
     const cache: UnitSumsCache = new Map();
     prepareUnitSums(metrics, g.rows, ctx, scratch, cache, g.units);
     return metrics.map((metric) => computeMetric(metric, g.rows, ctx, scratch, cache, g.units));
   });
-  const shadows = which.map((gi) => (wantsShadow(spec) ? shadowReport(spec, roles, store, groups[gi]!, names, sorted) : null));
+  const shadows = which.map((gi) => (wantsShadow(spec) ? shadowReport(spec, roles, store, groupAt(groups, gi), names, sorted) : null));
   return { stats, shadows };
 }
 
@@ -158,9 +171,19 @@ function sharedSorts(spec: ExperimentSpec, groups: SegmentRows[]): SortedValues 
 
 export function evaluate(spec: ExperimentSpec, roles: FieldRoles, store: ColumnStore, account: IngestAccount, opts: EvaluateOptions): Report {
   const work = prepare(spec, roles, store, opts);
-  const sorted = sharedSorts(spec, work.groups);
-  const results = segmentResults(work, work.groups.map((_, gi) => gi), sorted);
-  return finish(work, account, opts, results, sorted);
+  const groups = work.groups.map((_, gi) => groupAt(work.groups, gi));
+  const sorted = sharedSorts(spec, groups);
+  const results = segmentResults(work, groups.map((_, gi) => gi), sorted);
+  return finish(work, account, opts, results, groups.map(summaryOf), sorted);
+}
+
+/**
+ * The segments this thread computes besides the overall one when a runner takes the others: the
+ * overall segment costs about as much as the rest together (every row, and its sorts are not shared
+ * with the segments'), so this thread takes the last eighth of the others (none below eight).
+ */
+export function ownShare(segments: number): number {
+  return Math.floor(segments / 8);
 }
 
 /**
@@ -177,30 +200,53 @@ export async function evaluateParallel(
   opts: EvaluateOptions,
   runner: SegmentRunner,
 ): Promise<Report> {
+  const list = spec.segments.length > 0 ? segmentList(store, spec.segments) : [{}];
+  const others = list.length - 1;
+  const mine = [0, ...range(others + 1 - ownShare(others), others + 1)];
+  const theirs = range(1, others + 1 - ownShare(others));
   const pending: Promise<OtherSegments | null> =
-    spec.segments.length > 0
-      ? runner.run({ spec, roles, store, seed: opts.seed, resamples: opts.resamples }).then(
+    theirs.length > 0
+      ? runner.run({ spec, roles, store, seed: opts.seed, resamples: opts.resamples, which: theirs }).then(
           (r) => r,
           () => null,
         )
       : Promise.resolve(null);
-  const work = prepare(spec, roles, store, opts);
-  const others = work.groups.map((_, gi) => gi).slice(1);
+  const work = prepare(spec, roles, store, opts, new Set(mine));
   const sorted = new SortedValues();
-  const own = segmentResults(work, [0], sorted);
-  if (others.length === 0) return finish(work, account, opts, own, sorted);
-  const got = await pending;
-  const theirs = got && sameSegments(got, work.groups) ? got : segmentResults(work, others, sorted);
-  return finish(work, account, opts, { stats: [...own.stats, ...theirs.stats], shadows: [...own.shadows, ...theirs.shadows] }, sorted);
+  const own = segmentResults(work, mine, sorted);
+  const summaries: (SegmentSummary | null)[] = work.groups.map((g) => (g ? summaryOf(g) : null));
+  const stats: MetricStats[][] = [];
+  const shadows: (ShadowReport | null)[] = [];
+  mine.forEach((gi, k) => ((stats[gi] = own.stats[k]!), (shadows[gi] = own.shadows[k]!)));
+  if (theirs.length > 0) {
+    const got = await pending;
+    let r: SegmentResults & { summaries: SegmentSummary[] };
+    if (got && sameSegments(got, theirs, list)) {
+      r = got;
+    } else {
+      // the runner failed, or answered for other segments: this thread computes them (same numbers)
+      const { groups } = groupsOf(spec, roles, store, new Set(theirs));
+      const results = segmentResults({ ...work, groups }, theirs, sorted);
+      r = { ...results, summaries: theirs.map((gi) => summaryOf(groupAt(groups, gi))) };
+    }
+    theirs.forEach((gi, k) => ((stats[gi] = r.stats[k]!), (shadows[gi] = r.shadows[k]!), (summaries[gi] = r.summaries[k]!)));
+  }
+  return finish(work, account, opts, { stats, shadows }, summaries.map((g, gi) => g ?? missing(gi)), sorted);
 }
 
-/** The runner's segments are groups[1..], in order, with the same rows per model. */
-function sameSegments(got: OtherSegments, groups: SegmentRows[]): boolean {
-  if (got.stats.length !== groups.length - 1 || got.segments.length !== groups.length - 1) return false;
-  return got.segments.every((seg, k) => {
-    const g = groups[k + 1]!;
-    return JSON.stringify(seg) === JSON.stringify(g.segment) && got.rows[k]![0] === g.rows[0].length && got.rows[k]![1] === g.rows[1].length;
-  });
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from) }, (_, k) => from + k);
+}
+
+function missing(gi: number): never {
+  throw new Error(`internal: no result for segment ${gi}`);
+}
+
+/** The runner's answer is for the segments asked (which, from list), in order, one result each. */
+function sameSegments(got: OtherSegments, which: number[], list: Record<string, string>[]): boolean {
+  const n = which.length;
+  if (got.stats?.length !== n || got.shadows?.length !== n || got.summaries?.length !== n) return false;
+  return got.summaries.every((s, k) => JSON.stringify(s.segment) === JSON.stringify(list[which[k]!]));
 }
 
 /** The work, and per unit the models it was seen under (bit 0 control, bit 1 treatment). */
@@ -208,13 +254,14 @@ interface Prepared extends SegmentWork {
   mask: Uint8Array;
 }
 
-function prepare(spec: ExperimentSpec, roles: FieldRoles, store: ColumnStore, opts: EvaluateOptions): Prepared {
-  const { groups, mask } = groupsOf(spec, roles, store);
+function prepare(spec: ExperimentSpec, roles: FieldRoles, store: ColumnStore, opts: EvaluateOptions, want?: ReadonlySet<number>): Prepared {
+  const { groups, mask } = groupsOf(spec, roles, store, want);
   return { spec, roles, store, groups, seed: opts.seed, resamples: opts.resamples, mask };
 }
 
-function finish(work: Prepared, account: IngestAccount, opts: EvaluateOptions, results: SegmentResults, sorted: SortedValues): Report {
-  const { spec, roles, store, groups, mask } = work;
+/** The report from every segment's statistics and summary (work.groups[0], the overall segment's rows, for the rollback rule). */
+function finish(work: Prepared, account: IngestAccount, opts: EvaluateOptions, results: SegmentResults, groups: SegmentSummary[], sorted: SortedValues): Report {
+  const { spec, roles, store, mask } = work;
   const names: [string, string] = [spec.control, spec.treatment];
   const trustApplies = spec.stage !== 'shadow';
   // time span of the data
@@ -283,7 +330,7 @@ function finish(work: Prepared, account: IngestAccount, opts: EvaluateOptions, r
   let rollback: Report['rollback'];
   if (spec.rollback) {
     const field = store.columns.get(spec.rollback.field);
-    const overall = groups[0]!;
+    const overall = groupAt(work.groups, 0);
     if (tsCol && tsCol.kind === 'number' && field && field.kind === 'number') {
       rollback = evaluateRollback(spec.rollback, tsCol.values, field.values, overall.rows).report;
       if (tsSuspicious) {
@@ -378,8 +425,8 @@ function finish(work: Prepared, account: IngestAccount, opts: EvaluateOptions, r
       if (shadow.agreement && spec.agreement) checks.push({ ok: shadow.agreement.ok, reason: `${label(shadow.agreement.ok, 'agreement')}: ${shadow.agreement.reason}` });
       for (const d of shadow.drift) checks.push({ ok: d.ok, reason: `${label(d.ok, 'drift')}: ${d.reason}` });
       if (shadow.failures) checks.push({ ok: shadow.failures.ok, reason: `${label(shadow.failures.ok, 'challenger failures')}: ${shadow.failures.reason}` });
-      if (spec.stage === 'shadow' && g.rows[0].length + g.rows[1].length > 0 && shadow.failures && shadow.failures.unpaired_control === g.rows[0].length) {
-        checks.push({ ok: false, reason: `not a shadow log: none of the ${g.rows[0].length} requests the champion answered was also scored by the challenger (both models must log the same request_id)` });
+      if (spec.stage === 'shadow' && g.n[0] + g.n[1] > 0 && shadow.failures && shadow.failures.unpaired_control === g.n[0]) {
+        checks.push({ ok: false, reason: `not a shadow log: none of the ${g.n[0]} requests the champion answered was also scored by the challenger (both models must log the same request_id)` });
       }
     }
     if (isOverall && rollback) {
@@ -428,8 +475,8 @@ function finish(work: Prepared, account: IngestAccount, opts: EvaluateOptions, r
     segments,
     trust,
     input: {
-      rows_read: groups[0]!.rows[0].length + groups[0]!.rows[1].length,
-      rows_excluded: account.rowsRead - (groups[0]!.rows[0].length + groups[0]!.rows[1].length),
+      rows_read: groups[0]!.n[0] + groups[0]!.n[1],
+      rows_excluded: account.rowsRead - (groups[0]!.n[0] + groups[0]!.n[1]),
       rows_rejected: account.rowsRejected,
       rows_seen: account.rowsSeen,
       rejections: account.rejections,
@@ -443,7 +490,7 @@ function finish(work: Prepared, account: IngestAccount, opts: EvaluateOptions, r
     data_to: Number.isFinite(tMax) ? new Date(tMax).toISOString() : null,
   };
   if (rollback) report.rollback = rollback;
-  report.distributions = distributions(spec, store, groups[0]!.rows, names, sorted);
+  report.distributions = distributions(spec, store, groupAt(work.groups, 0).rows, names, sorted);
   return report;
 }
 
@@ -462,7 +509,7 @@ function stickinessReport(units: number, crossed: number, unit: string): Stickin
   };
 }
 
-function srmReport(g: SegmentRows, spec: ExperimentSpec, names: [string, string]): SrmReport {
+function srmReport(g: SegmentSummary, spec: ExperimentSpec, names: [string, string]): SrmReport {
   const alloc = spec.allocation!;
   const observed = { [names[0]]: g.units[0], [names[1]]: g.units[1] };
   const expected_share = { [names[0]]: alloc.control, [names[1]]: alloc.treatment };

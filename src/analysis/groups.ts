@@ -36,14 +36,58 @@ export function crossedUnitMask(store: ColumnStore, unitColumn: DictColumn): Uin
   return mask;
 }
 
-/** Partitions rows into the overall segment and one segment per value of each segment field. */
+/** A segment's identity and counts, without its rows: what the report needs of a segment computed elsewhere. */
+export interface SegmentSummary {
+  segment: Record<string, string>;
+  /** rows per model code, after excluding crossed units */
+  n: [number, number];
+  units: [number, number];
+  crossedUnits: number;
+  totalUnits: number;
+}
+
+export function summaryOf(g: SegmentRows): SegmentSummary {
+  return { segment: g.segment, n: [g.rows[0].length, g.rows[1].length], units: g.units, crossedUnits: g.crossedUnits, totalUnits: g.totalUnits };
+}
+
+/** The segments in report order: the overall one ({}), then per segment field its values in text order. */
+export function segmentList(store: ColumnStore, segmentFields: string[]): Record<string, string>[] {
+  const out: Record<string, string>[] = [{}];
+  for (const field of segmentFields) {
+    const col = segmentColumn(store, field);
+    if (col) for (const c of presentCodes(col, codeCounts(col))) out.push({ [field]: col.dict.values[c]! });
+  }
+  return out;
+}
+
+/** The codes of a segment column that occur (count > 0), in the order of their texts. */
+function presentCodes(col: { dict: { values: string[] } }, counts: Int32Array): number[] {
+  return [...col.dict.values.keys()].filter((c) => counts[c]! > 0).sort((x, y) => compareText(col.dict.values[x]!, col.dict.values[y]!));
+}
+
+function codeCounts(col: { codes: Int32Array; dict: { values: string[] } }): Int32Array {
+  const counts = new Int32Array(col.dict.values.length);
+  const codes = col.codes;
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i]!;
+    if (c >= 0) counts[c]!++;
+  }
+  return counts;
+}
+
+/**
+ * Partitions rows into the overall segment and one segment per value of each segment field, in the
+ * order of segmentList. With `want` (indices into that list), only those segments' rows are gathered;
+ * the others are null.
+ */
 export function segmentRows(
   store: ColumnStore,
   unitColumn: DictColumn,
   segmentFields: string[],
   modelMask: Uint8Array,
   excludeCrossed: boolean,
-): SegmentRows[] {
+  want?: ReadonlySet<number>,
+): (SegmentRows | null)[] {
   const n = store.length;
   const keep = new Uint8Array(n);
   const { codes: unit } = unitColumn;
@@ -51,18 +95,20 @@ export function segmentRows(
     const u = unit[i]!;
     keep[i] = u >= 0 && (!excludeCrossed || modelMask[u] !== 3) ? 1 : 0;
   }
-  const out: SegmentRows[] = [];
-  out.push(build({}, null, store, unit, keep, modelMask, excludeCrossed));
+  const wanted = (gi: number): boolean => want === undefined || want.has(gi);
+  const out: (SegmentRows | null)[] = [];
+  out.push(wanted(0) ? build({}, null, store, unit, keep, modelMask, excludeCrossed) : null);
   for (const field of segmentFields) {
     const col = segmentColumn(store, field);
     if (!col) continue;
     const k = col.dict.values.length;
-    const counts = new Int32Array(k);
-    for (let i = 0; i < n; i++) {
-      const c = col.codes[i]!;
-      if (c >= 0) counts[c]!++;
+    const counts = codeCounts(col);
+    const order = presentCodes(col, counts);
+    const first = out.length;
+    if (!order.some((_, j) => wanted(first + j))) {
+      for (let j = 0; j < order.length; j++) out.push(null);
+      continue;
     }
-    const order = [...col.dict.values.keys()].filter((c) => counts[c]! > 0).sort((x, y) => compareText(col.dict.values[x]!, col.dict.values[y]!));
     const starts = new Int32Array(k + 1);
     for (let c = 0; c < k; c++) starts[c + 1] = starts[c]! + counts[c]!;
     const idx = new Int32Array(starts[k]!);
@@ -72,7 +118,9 @@ export function segmentRows(
       if (c >= 0) idx[fill[c]!++] = i;
     }
     for (const c of order) {
-      out.push(build({ [field]: col.dict.values[c]! }, idx.subarray(starts[c]!, starts[c + 1]!), store, unit, keep, modelMask, excludeCrossed));
+      out.push(
+        wanted(out.length) ? build({ [field]: col.dict.values[c]! }, idx.subarray(starts[c]!, starts[c + 1]!), store, unit, keep, modelMask, excludeCrossed) : null,
+      );
     }
   }
   return out;

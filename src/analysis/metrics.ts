@@ -177,48 +177,70 @@ function unitSums(values: Float64Array, rows: Int32Array, unitCodes: Int32Array,
 }
 
 /**
- * unitSums of several fields over the same rows, sharing the unit lookup: one pass finds each
- * row's unit slot (in order of first appearance), counts it, and adds the values of up to three
- * fields; further fields take another pass each three. Equal to unitSums field by field when the
+ * unitSums of several fields over the same rows, sharing the unit lookup: one pass counts each row's
+ * unit and adds the values of up to three fields; further fields take another pass each three. The
+ * units get their slots in order of first appearance. Equal to unitSums field by field when the
  * field has a value at every row (same slots, same order of additions); a field with a missing
  * value at some row is recomputed by unitSums.
  */
-function fusedUnitSums(columns: Float64Array[], rows: Int32Array, unitCodes: Int32Array, scratch: Int32Array, armUnits?: number): UnitSums[] {
-  const cap = Math.min(rows.length, scratch.length, armUnits ?? Infinity);
+function fusedUnitSums(
+  columns: Float64Array[],
+  zeroMissing: readonly boolean[],
+  rows: Int32Array,
+  unitCodes: Int32Array,
+  unitCount: number,
+  scratch: Int32Array,
+  armUnits?: number,
+): UnitSums[] {
+  const cap = Math.min(rows.length, unitCount, armUnits ?? Infinity);
   const n = new Float64Array(cap);
   const slots = new Int32Array(cap);
-  const slotOf = columns.length > 3 ? new Int32Array(rows.length) : null;
   const sums = columns.map(() => new Float64Array(cap));
   const missing = new Uint8Array(columns.length + 2);
+  // per column of the chunks: 1 when a missing value counts as 0 (see metricValues)
+  const zero = new Uint8Array(columns.length + 2);
+  zeroMissing.forEach((z, k) => (zero[k] = z ? 1 : 0));
   // a chunk of three columns; a short chunk repeats its first column into a throwaway sum
   const spare = columns.length % 3 ? new Float64Array(cap) : sums[0]!;
   const c = (k: number) => columns[k] ?? columns[0]!;
   const y = (k: number) => sums[k] ?? spare;
-  const units = slotsAndFirstChunk(rows, unitCodes, scratch, slots, n, slotOf, c(0), c(1), c(2), y(0), y(1), y(2), missing);
-  for (let k = 3; k < columns.length; k += 3) addChunk(rows, slotOf!, c(k), c(k + 1), c(k + 2), y(k), y(k + 1), y(k + 2), missing, k);
+  const acc = unitAccumulator(unitCount);
+  const units = slotsAndFirstChunk(rows, unitCodes, acc, slots, n, c(0), c(1), c(2), y(0), y(1), y(2), missing, zero);
+  for (let k = 3; k < columns.length; k += 3) addChunk(rows, unitCodes, acc, slots, units, c(k), c(k + 1), c(k + 2), y(k), y(k + 1), y(k + 2), missing, zero, k);
   let maxPerUnit = 0;
-  for (let k = 0; k < units; k++) {
-    scratch[slots[k]!] = 0;
-    if (n[k]! > maxPerUnit) maxPerUnit = n[k]!;
-  }
+  for (let k = 0; k < units; k++) if (n[k]! > maxPerUnit) maxPerUnit = n[k]!;
   const counts = n.subarray(0, units);
   return columns.map((values, k) =>
-    missing[k] ? unitSums(values, rows, unitCodes, scratch, armUnits) : { units, y: sums[k]!.subarray(0, units), n: counts, maxPerUnit },
+    missing[k] ? unitSums(zeroMissing[k] ? absentAsZero(values) : values, rows, unitCodes, scratch, armUnits) : { units, y: sums[k]!.subarray(0, units), n: counts, maxPerUnit },
   );
 }
 
 /**
- * fusedUnitSums' first pass (its own function, so the loop is compiled on its own): assigns unit
- * slots in order of first appearance, counts rows per slot, and adds three columns. Returns the
- * number of slots; missing[0..2] is set for a column with a NaN.
+ * Four numbers per unit code (a count and three sums, side by side: one cache line), all 0 between
+ * uses. Kept for the thread's next pass over the same units: a new one would cost its page faults
+ * every time.
+ */
+let accumulator: Float64Array | null = null;
+
+function unitAccumulator(unitCount: number): Float64Array {
+  if (!accumulator || accumulator.length < 4 * unitCount) accumulator = new Float64Array(4 * Math.max(unitCount, 1024));
+  return accumulator;
+}
+
+/**
+ * fusedUnitSums' first pass (its own function, so the loop is compiled on its own): counts rows per
+ * unit and adds three columns in `acc`, indexed by unit code (the units are visited in the rows'
+ * order, at random: one lookup a row, no code-to-slot table), noting each unit's first appearance in
+ * `slots`; then copies the numbers out by slot and leaves `acc` at 0. Returns the number of slots;
+ * missing[0..2] is set for a column with a NaN, unless zero[0..2] says that its NaN (a missing value)
+ * counts as 0.
  */
 function slotsAndFirstChunk(
   rows: Int32Array,
   unitCodes: Int32Array,
-  scratch: Int32Array,
+  acc: Float64Array,
   slots: Int32Array,
   n: Float64Array,
-  slotOf: Int32Array | null,
   c0: Float64Array,
   c1: Float64Array,
   c2: Float64Array,
@@ -226,42 +248,41 @@ function slotsAndFirstChunk(
   y1: Float64Array,
   y2: Float64Array,
   missing: Uint8Array,
+  zero: Uint8Array,
 ): number {
-  // the count and the three sums of a slot sit side by side (one cache line): the slots are visited
-  // in the rows' order, at random, and four separate arrays would cost four misses a row
-  const acc = new Float64Array(4 * slots.length);
   let units = 0;
   let nan0 = 0;
   let nan1 = 0;
   let nan2 = 0;
+  const z0 = zero[0] === 1;
+  const z1 = zero[1] === 1;
+  const z2 = zero[2] === 1;
   for (let j = 0; j < rows.length; j++) {
     const i = rows[j]!;
     const u = unitCodes[i]!;
-    let s = scratch[u]! - 1;
-    if (s < 0) {
-      s = units++;
-      slots[s] = u;
-      scratch[u] = s + 1;
-    }
-    if (slotOf !== null) slotOf[j] = s;
-    const v0 = c0[i]!;
-    const v1 = c1[i]!;
-    const v2 = c2[i]!;
-    if (v0 !== v0) nan0 = 1;
-    if (v1 !== v1) nan1 = 1;
-    if (v2 !== v2) nan2 = 1;
-    const a = 4 * s;
+    const a = 4 * u;
+    if (acc[a] === 0) slots[units++] = u;
+    let v0 = c0[i]!;
+    let v1 = c1[i]!;
+    let v2 = c2[i]!;
+    if (v0 !== v0) z0 ? (v0 = 0) : (nan0 = 1);
+    if (v1 !== v1) z1 ? (v1 = 0) : (nan1 = 1);
+    if (v2 !== v2) z2 ? (v2 = 0) : (nan2 = 1);
     acc[a]!++;
     acc[a + 1]! += v0;
     acc[a + 2]! += v1;
     acc[a + 3]! += v2;
   }
   for (let s = 0; s < units; s++) {
-    const a = 4 * s;
+    const a = 4 * slots[s]!;
     n[s] = acc[a]!;
     y0[s] = acc[a + 1]!;
     y1[s] = acc[a + 2]!;
     y2[s] = acc[a + 3]!;
+    acc[a] = 0;
+    acc[a + 1] = 0;
+    acc[a + 2] = 0;
+    acc[a + 3] = 0;
   }
   missing[0] = nan0;
   missing[1] = nan1;
@@ -269,10 +290,13 @@ function slotsAndFirstChunk(
   return units;
 }
 
-/** A further chunk of three columns over the slots found by the first pass. */
+/** A further chunk of three columns over the units the first pass found (`units` of them in `slots`). */
 function addChunk(
   rows: Int32Array,
-  slotOf: Int32Array,
+  unitCodes: Int32Array,
+  acc: Float64Array,
+  slots: Int32Array,
+  units: number,
   c0: Float64Array,
   c1: Float64Array,
   c2: Float64Array,
@@ -280,23 +304,36 @@ function addChunk(
   y1: Float64Array,
   y2: Float64Array,
   missing: Uint8Array,
+  zero: Uint8Array,
   k: number,
 ): void {
   let nan0 = 0;
   let nan1 = 0;
   let nan2 = 0;
+  const z0 = zero[k] === 1;
+  const z1 = zero[k + 1] === 1;
+  const z2 = zero[k + 2] === 1;
   for (let j = 0; j < rows.length; j++) {
     const i = rows[j]!;
-    const s = slotOf[j]!;
-    const v0 = c0[i]!;
-    const v1 = c1[i]!;
-    const v2 = c2[i]!;
-    if (v0 !== v0) nan0 = 1;
-    if (v1 !== v1) nan1 = 1;
-    if (v2 !== v2) nan2 = 1;
-    y0[s]! += v0;
-    y1[s]! += v1;
-    y2[s]! += v2;
+    const a = 4 * unitCodes[i]!;
+    let v0 = c0[i]!;
+    let v1 = c1[i]!;
+    let v2 = c2[i]!;
+    if (v0 !== v0) z0 ? (v0 = 0) : (nan0 = 1);
+    if (v1 !== v1) z1 ? (v1 = 0) : (nan1 = 1);
+    if (v2 !== v2) z2 ? (v2 = 0) : (nan2 = 1);
+    acc[a + 1]! += v0;
+    acc[a + 2]! += v1;
+    acc[a + 3]! += v2;
+  }
+  for (let s = 0; s < units; s++) {
+    const a = 4 * slots[s]!;
+    y0[s] = acc[a + 1]!;
+    y1[s] = acc[a + 2]!;
+    y2[s] = acc[a + 3]!;
+    acc[a + 1] = 0;
+    acc[a + 2] = 0;
+    acc[a + 3] = 0;
   }
   missing[k] = nan0;
   missing[k + 1] = nan1;
@@ -317,16 +354,20 @@ export function prepareUnitSums(
 ): void {
   const fields: string[] = [];
   const columns: Float64Array[] = [];
+  // the column as stored, missing values counted as 0 in the pass where metricValues says so (no
+  // zero-filled copy of a whole column)
+  const zeroMissing: boolean[] = [];
   for (const metric of metrics) {
     if (metric.type === 'quantile' || fields.includes(metric.field) || cache.has(metric.field)) continue;
     const col = ctx.store.columns.get(metric.field);
     if (!col || col.kind !== 'number') continue;
     fields.push(metric.field);
-    columns.push(metricValues(metric.field, col.values));
+    columns.push(col.values);
+    zeroMissing.push(missingIsZero(metric.field));
   }
   if (fields.length === 0) return;
-  const a = fusedUnitSums(columns, rows[0], ctx.unitCodes, scratch, units?.[0]);
-  const b = fusedUnitSums(columns, rows[1], ctx.unitCodes, scratch, units?.[1]);
+  const a = fusedUnitSums(columns, zeroMissing, rows[0], ctx.unitCodes, ctx.unitCount, scratch, units?.[0]);
+  const b = fusedUnitSums(columns, zeroMissing, rows[1], ctx.unitCodes, ctx.unitCount, scratch, units?.[1]);
   fields.forEach((f, k) => cache.set(f, [a[k]!, b[k]!]));
 }
 
@@ -415,7 +456,11 @@ function absentAsZero(values: Float64Array): Float64Array {
  * an absent or null error is a success, not a missing value (logs often write it only on failure).
  */
 function metricValues(field: string, values: Float64Array): Float64Array {
-  return field === 'error' ? absentAsZero(values) : values;
+  return missingIsZero(field) ? absentAsZero(values) : values;
+}
+
+function missingIsZero(field: string): boolean {
+  return field === 'error';
 }
 
 /** Per-unit sums of one field in one segment, shared by the metrics on that field. */
@@ -433,12 +478,15 @@ export function computeMetric(
   if (!col || col.kind !== 'number') {
     return noResult(TEST_TEXT[metric.test], `no values of "${metric.field}" in the logs`);
   }
-  const values = metricValues(metric.field, col.values);
   const confidence = 1 - ctx.alpha;
 
   const key = metric.field;
   let sums = metric.type === 'quantile' ? undefined : cache.get(key);
+  // the values only when they are read here (per-unit sums of prepareUnitSums need no copy)
+  let read: Float64Array | null = null;
+  const valuesOf = (): Float64Array => (read ??= metricValues(metric.field, col.values));
   if (!sums && metric.type !== 'quantile') {
+    const values = valuesOf();
     sums = [unitSums(values, rows[0], ctx.unitCodes, scratch, units?.[0]), unitSums(values, rows[1], ctx.unitCodes, scratch, units?.[1])];
     cache.set(key, sums);
   }
@@ -452,6 +500,7 @@ export function computeMetric(
     // a quantile's bootstrap depends only on the values, not their order: the shared sorted ones do
     // (unless a value is infinite, where the bootstrap's message names its position in row order)
     const sorted = ctx.sorted ?? new SortedValues();
+    const values = valuesOf();
     const arm = (r: Int32Array): Float64Array => {
       if (q === null) return presentValues(values, r);
       const s = sorted.get(values, r);

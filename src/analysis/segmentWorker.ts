@@ -1,7 +1,7 @@
 /**
- * The thread behind a SegmentWorker (parallel.ts): receives {work}, groups its rows and answers with
- * the statistics of every segment but the overall one (evaluate.ts otherSegments), or the error that
- * stopped them.
+ * The thread behind a SegmentWorker (parallel.ts): receives {work}, groups the rows of the segments
+ * it names and answers with their statistics (evaluate.ts otherSegments), or the error that stopped
+ * them.
  */
 import { parentPort } from 'node:worker_threads';
 import { loadDistributions } from '../core/distributions.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ColumnStore } from '../../src/analysis/aggregate.js';
-import { computeMetric, type Metric } from '../../src/analysis/metrics.js';
+import { computeMetric, prepareUnitSums, type Metric, type UnitSumsCache } from '../../src/analysis/metrics.js';
 import { normalQuantile } from '../../src/core/distributions.js';
 
 /** A store of one numeric column, one record per unit; model 0 for the first `nA` rows. */
@@ -57,5 +57,51 @@ describe('computeMetric', () => {
     expect(r.ci![0]).toBeLessThan(0);
     expect(r.ci![1]).toBeGreaterThan(0);
     expect(r.ci![1]).toBeLessThan(0.02); // the Wilson upper bound of 0/400
+  });
+});
+
+describe('prepareUnitSums', () => {
+  it('gives computeMetric the same per-unit sums as field-by-field: missing errors count as 0, other missing values as missing, over several chunks of fields', () => {
+    // 40 rows, 12 units (several rows each), five fields: two chunks of the fused pass
+    const n = 40;
+    const unitCodes = Int32Array.from({ length: n }, (_, i) => (i * 7) % 12);
+    const model = Uint8Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : 0));
+    const col = (f: (i: number) => number) => ({ kind: 'number' as const, values: Float64Array.from({ length: n }, (_, i) => f(i)) });
+    const columns = new Map([
+      ['error', col((i) => (i % 5 === 0 ? 1 : i % 4 === 0 ? NaN : 0))],
+      ['latency', col((i) => (i % 9 === 0 ? NaN : 10 + ((i * 13) % 17)))],
+      ['converted', col((i) => (i % 6 === 0 ? 1 : 0))],
+      ['a', col((i) => (i * 3) % 11)],
+      ['b', col((i) => (i % 11 === 0 ? NaN : i / 7))],
+    ]);
+    const s: ColumnStore = { length: n, model, columns };
+    const rows: [Int32Array, Int32Array] = [Int32Array.from({ length: n }, (_, i) => i).filter((i) => model[i] === 0), Int32Array.from({ length: n }, (_, i) => i).filter((i) => model[i] === 1)];
+    const metrics: Metric[] = [
+      { name: 'err', field: 'error', type: 'proportion', direction: 'decrease', test: 'ztest' },
+      { name: 'lat', field: 'latency', type: 'mean', direction: 'decrease', test: 'welch' },
+      { name: 'conv', field: 'converted', type: 'proportion', direction: 'increase', test: 'ztest' },
+      { name: 'a', field: 'a', type: 'mean', direction: 'increase', test: 'welch' },
+      { name: 'b', field: 'b', type: 'rank', direction: 'increase', test: 'mannwhitney' },
+    ];
+    const c = ctx(s, unitCodes);
+    const scratch = new Int32Array(12);
+    const cache: UnitSumsCache = new Map();
+    prepareUnitSums(metrics, rows, c, scratch, cache);
+    expect([...cache.keys()]).toEqual(['error', 'latency', 'converted', 'a', 'b']);
+    for (const m of metrics) {
+      const fused = computeMetric(m, rows, c, scratch, cache);
+      const alone = computeMetric(m, rows, c, scratch, new Map());
+      expect(fused).toEqual(alone);
+      expect(fused.degenerate).toBeNull();
+    }
+    // the errors: rows without an error field are successes, so every row of an arm counts
+    const err = cache.get('error')!;
+    const total = (k: 0 | 1) => err[k].n.reduce((p, q) => p + q, 0);
+    expect(total(0)).toBe(rows[0].length);
+    expect(total(1)).toBe(rows[1].length);
+    expect(err[0].y.reduce((p, q) => p + q, 0)).toBe([...rows[0]].filter((i) => i % 5 === 0).length);
+    // the latencies: a row without one is left out
+    const lat = cache.get('latency')!;
+    expect(lat[0].n.reduce((p, q) => p + q, 0)).toBe([...rows[0]].filter((i) => i % 9 !== 0).length);
   });
 });

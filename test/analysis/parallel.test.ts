@@ -81,13 +81,13 @@ describe('segments that are not this thread\'s', () => {
     const shuffled: SegmentRunner = {
       run: async (input) => {
         const r = otherSegments(input);
-        return { ...r, segments: [...r.segments].reverse(), stats: [...r.stats].reverse(), shadows: [...r.shadows].reverse(), rows: [...r.rows].reverse() };
+        return { ...r, summaries: [...r.summaries].reverse(), stats: [...r.stats].reverse(), shadows: [...r.shadows].reverse() };
       },
     };
     const short: SegmentRunner = {
       run: async (input) => {
         const r = otherSegments(input);
-        return { ...r, segments: r.segments.slice(1), stats: r.stats.slice(1), shadows: r.shadows.slice(1), rows: r.rows.slice(1) };
+        return { ...r, summaries: r.summaries.slice(1), stats: r.stats.slice(1), shadows: r.shadows.slice(1) };
       },
     };
     for (const runner of [shuffled, short]) {
@@ -100,7 +100,7 @@ describe('segments that are not this thread\'s', () => {
 describe('the work as posted to the worker', () => {
   it('shares the column arrays (shared memory), and dictionaries cross as their size only', async () => {
     const { spec, roles, store } = await load('ab-win');
-    const work = { spec, roles, store, seed: 1, resamples: 10 };
+    const work = { spec, roles, store, seed: 1, resamples: 10, which: [1] };
     const wire = toWire(work);
     const back = fromWire(structuredClone(wire));
     const unit = back.store.columns.get(roles.unit)!;
