@@ -88,6 +88,13 @@ describe('prepareUnitSums', () => {
     const cache: UnitSumsCache = new Map();
     prepareUnitSums(metrics, rows, c, scratch, cache);
     expect([...cache.keys()]).toEqual(['error', 'latency', 'converted', 'a', 'b']);
+    // the accumulator the passes share is left clean: a second run, and a run over other rows, agree
+    const again: UnitSumsCache = new Map();
+    prepareUnitSums(metrics, rows, c, scratch, again);
+    expect(again).toEqual(cache);
+    const swapped: UnitSumsCache = new Map();
+    prepareUnitSums(metrics, [rows[1], rows[0]], c, scratch, swapped);
+    expect(swapped.get('a')).toEqual([cache.get('a')![1], cache.get('a')![0]]);
     for (const m of metrics) {
       const fused = computeMetric(m, rows, c, scratch, cache);
       const alone = computeMetric(m, rows, c, scratch, new Map());

@@ -54,6 +54,22 @@ describe('evaluateParallel', () => {
     expect(worker!.served).toBeGreaterThanOrEqual(4);
   });
 
+  it('from eight segments on, this thread computes the last eighth of them besides the overall one: same report', async () => {
+    const { spec, roles, store, account } = await load('ab-segment-loss');
+    // several segment fields, one of them numeric: nine or more segments
+    const many = { ...spec, segments: ['country', 'converted', 'error'] };
+    const one = evaluate(many, roles, store, account, OPTIONS);
+    const others = one.segments.length - 1;
+    expect(others).toBeGreaterThanOrEqual(8);
+    const asked: number[][] = [];
+    const spy: SegmentRunner = { run: (input) => (asked.push(input.which), worker!.run(input)) };
+    const two = await evaluateParallel(many, roles, store, account, OPTIONS, spy);
+    expect(JSON.stringify(two)).toBe(JSON.stringify(one));
+    const mine = Math.floor(others / 8);
+    expect(mine).toBeGreaterThanOrEqual(1);
+    expect(asked).toEqual([Array.from({ length: others - mine }, (_, k) => k + 1)]);
+  });
+
   it('a failing worker: this thread computes the segments, same report', async () => {
     const { spec, roles, store, account } = await load('ab-segment-loss');
     const failing: SegmentRunner = { run: () => Promise.reject(new Error('gone')) };
