@@ -62,7 +62,8 @@ export class JsonlReader {
       if (pendingBytes > 0 || dropping) {
         if (nl === -1) {
           if (!dropping) {
-            pending.push(chunk);
+            // a copy: the chunk's buffer may be read into again (openRange's reuse)
+            pending.push(Buffer.from(chunk));
             pendingBytes += chunk.length;
             if (pendingBytes > MAX_LINE_BYTES) {
               dropping = true;
@@ -93,7 +94,7 @@ export class JsonlReader {
         nl = chunk.indexOf(10, start);
       }
       if (start < chunk.length) {
-        pending.push(chunk.subarray(start));
+        pending.push(Buffer.from(chunk.subarray(start)));  // a copy, as above
         pendingBytes += chunk.length - start;
         if (pendingBytes > MAX_LINE_BYTES) {
           dropping = true;

@@ -229,16 +229,28 @@ export async function openBytes(source: Source): Promise<ByteSource & { gzip: bo
  * The bytes [start, end) of a plain file (end null: to the end of the file), in chunks that end where
  * a whole-file read's chunks end (multiples of CHUNK_BYTES), so a JSONL reader meets the same chunk
  * boundaries in a part as in the whole file. `bytesRead` counts the part's bytes read so far.
+ *
+ * `reuse`: every chunk is read into the same buffer (a fresh megabyte per chunk costs its page faults,
+ * ~250 of them, on every chunk). Only for a consumer that is done with a chunk when it asks for the
+ * next one and copies what it keeps (the JSONL reader: its carried partial line is a copy); csv-parse
+ * keeps views of the chunks it was given.
  */
-export async function openRange(path: string, start: number, end: number | null): Promise<ByteSource> {
+export async function openRange(path: string, start: number, end: number | null, { reuse = false }: { reuse?: boolean } = {}): Promise<ByteSource> {
   const fh = await open(path, 'r');
   let pos = start;
   let closed = false;
+  let reused: Buffer | null = null;
   async function* chunks(): AsyncGenerator<Buffer> {
     for (;;) {
       const stop = Math.min(end ?? Infinity, (Math.floor(pos / CHUNK_BYTES) + 1) * CHUNK_BYTES);
       if (stop <= pos || closed) return;
-      const buf = Buffer.allocUnsafe(stop - pos);
+      let buf: Buffer;
+      if (reuse) {
+        reused ??= Buffer.allocUnsafeSlow(CHUNK_BYTES);
+        buf = reused.subarray(0, stop - pos);
+      } else {
+        buf = Buffer.allocUnsafe(stop - pos);
+      }
       const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
       if (bytesRead === 0) return;
       pos += bytesRead;

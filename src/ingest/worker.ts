@@ -136,7 +136,8 @@ async function readPart(
   const reader: JsonlReader | CsvReader = part.format === 'jsonl' ? new JsonlReader(builder) : new (await import('./csv.js')).CsvReader(builder);
   let bytes: ByteSource;
   try {
-    bytes = await openRange(path, part.start, part.end);
+    // the JSONL reader copies what it keeps of a chunk: one buffer for every chunk
+    bytes = await openRange(path, part.start, part.end, { reuse: part.format === 'jsonl' });
   } catch (e) {
     throw dataError(`${path}: cannot read (${(e as Error).message})`);
   }

@@ -269,6 +269,16 @@ describe('split reads: one JSONL file parsed in two parts on two workers', () =>
     await expectSameAsOneThread(file, [{ batchSize: 1000 }, { batchSize: 4096, maxLocations: 3 }]);
   });
 
+  it('lines across chunks and a line longer than a chunk: the reused chunk buffer leaves them whole', async () => {
+    // the parts are read into one buffer, chunk after chunk: a line carried over must be a copy
+    const lines: string[] = [];
+    for (let i = 0; i < 9000; i++) lines.push(row(i, { pad: i === 4321 ? 'q'.repeat(2.5 * 2 ** 20) : 'p'.repeat((i * 37) % 300) }));
+    const file = write(lines.join('\n') + '\n');
+    expect(statSync(file).size).toBeGreaterThan(3 * 2 ** 20);
+    expect(cutOf(file)).not.toBeNull();
+    await expectSameAsOneThread(file, [{ batchSize: 1000 }]);
+  });
+
   it('progress grows to the total size and rows', async () => {
     const lines: string[] = [];
     for (let i = 0; i < 5000; i++) lines.push(row(i));
