@@ -612,7 +612,10 @@ export class BatchBuilder {
     this.texts = this.fields.map((_, i) => {
       if (!this.textFields.includes(i)) return null;
       const old = kit?.texts[i];
-      return old && fits(old.start) && fits(old.len) ? ByteColumnBuilder.reuse(old) : new ByteColumnBuilder(size);
+      if (old && fits(old.start) && fits(old.len)) return ByteColumnBuilder.reuse(old);
+      // room for a little more than the last batch's bytes of this column
+      const last = this.texts[i]?.usedBytes ?? 0;
+      return new ByteColumnBuilder(size, undefined, Math.ceil(last * 1.125));
     });
   }
 

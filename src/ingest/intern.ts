@@ -344,7 +344,9 @@ export class ByteColumnBuilder {
   private n = 0;
   private used = 0;
 
-  constructor(rows: number, reused?: ByteColumn) {
+  /** `bytes`: room for this many bytes to begin with (the previous batch's, say: no doubling from 4 KiB each batch) */
+  constructor(rows: number, reused?: ByteColumn, bytes = 4096) {
+    if (!reused && bytes > 4096) this.bytes = Buffer.allocUnsafe(bytes);
     if (reused) {
       this.start = reused.start;
       this.len = reused.len;
@@ -383,6 +385,11 @@ export class ByteColumnBuilder {
   pushMissing(): void {
     this.start[this.n] = this.used;
     this.len[this.n++] = -1;
+  }
+
+  /** Bytes written so far. */
+  get usedBytes(): number {
+    return this.used;
   }
 
   isMissing(i: number): boolean {
