@@ -138,6 +138,12 @@ function selectRange(a: Float64Array, k: number, left: number, right: number): v
  * answered exactly: the first such access sorts that side (the values there are already the
  * right set, only unordered), so every answer is always the true order statistic.
  */
+/** Every value at least the one before it (so no NaN, unless alone). */
+function isAscending(x: Float64Array): boolean {
+  for (let i = 1; i < x.length; i++) if (!(x[i]! >= x[i - 1]!)) return false;
+  return x.length !== 1 || x[0] === x[0];
+}
+
 export class OrderStatistics {
   readonly n: number;
   private readonly work: Float64Array;
@@ -148,11 +154,20 @@ export class OrderStatistics {
 
   /**
    * Copies `values` (not modified). With a window [from, to] (0-based ranks, clamped to the
-   * sample), only those ranks are sorted up front; without one, everything is sorted.
+   * sample), only those ranks are sorted up front; without one, everything is sorted. A
+   * Float64Array already in ascending order (no NaN) is used as it is: not copied, never written.
    */
   constructor(values: ArrayLike<number>, window?: { from: number; to: number }) {
     const n = values.length;
     this.n = n;
+    if (values instanceof Float64Array && isAscending(values)) {
+      this.work = values;
+      this.from = 0;
+      this.to = n - 1;
+      this.leftSorted = true;
+      this.rightSorted = true;
+      return;
+    }
     this.work = Float64Array.from(values);
     let from = 0;
     let to = n - 1;

@@ -113,6 +113,26 @@ describe('OrderStatistics: sorted only where needed, always exact', () => {
     expect([0, 1, 2, 3, 4].map((j) => b.at(j))).toEqual([1, 3, 5, 7, 9]);
     expect(xs).toEqual([5, 3, 9, 1, 7]);
   });
+  it('a sorted Float64Array is read as it is and left alone; an unsorted one, or one with NaN, is copied', () => {
+    const g = createRng(5);
+    const xs = sortedCopy(Float64Array.from({ length: 5000 }, () => Math.floor(g.nextFloat() * 300)));
+    const before = Float64Array.from(xs);
+    const os = new OrderStatistics(xs, { from: 4900, to: 4960 });
+    for (let j = 0; j < xs.length; j += 13) expect(os.at(j)).toBe(before[j]);
+    expect(os.quantile(0.99)).toBe(quantileSorted(before, 0.99));
+    expect(xs).toEqual(before);
+    // almost sorted: one pair swapped, selected and sorted on a copy
+    const swapped = Float64Array.from(before);
+    [swapped[10], swapped[4000]] = [swapped[4000]!, swapped[10]!];
+    const kept = Float64Array.from(swapped);
+    const os2 = new OrderStatistics(swapped, { from: 4900, to: 4960 });
+    for (let j = 0; j < xs.length; j += 13) expect(os2.at(j)).toBe(before[j]);
+    expect(swapped).toEqual(kept);
+    // NaN is never taken for sorted
+    const withNaN = Float64Array.from([1, 2, NaN]);
+    expect(() => new OrderStatistics(withNaN).at(0)).not.toThrow();
+    expect(withNaN[2]).toBeNaN();
+  });
   it('rejects ranks outside 0..n-1', () => {
     const os = new OrderStatistics([1, 2, 3]);
     expect(() => os.at(3)).toThrow(/`j`/);
