@@ -41,7 +41,7 @@ export interface EvaluateOptions {
 
 /**
  * What the statistics of a segment need, as plain data and typed arrays, so that a worker thread can
- * take a share of the segments (see parallel.ts). The results of a segment do not depend on where or
+ * take a share of the work (see parallel.ts). The results of a segment do not depend on where or
  * with which other segments it is computed.
  */
 export interface SegmentWork {
@@ -54,19 +54,33 @@ export interface SegmentWork {
   resamples: number;
 }
 
+/**
+ * Which statistics of a segment: `sums` the metrics computed from per-unit sums (every metric but the
+ * quantile ones), `values` those computed from the sorted values (the quantile metrics and the shadow
+ * checks); `all` both. The two parts share nothing but the grouping, so two threads can take one each.
+ */
+export type StatPart = 'all' | 'sums' | 'values';
+
+function inPart(metric: Metric, part: StatPart): boolean {
+  return part === 'all' || (metric.type === 'quantile') === (part === 'values');
+}
+
 /** The statistics of some segments, in the order they were asked for. */
 export interface SegmentResults {
-  /** per segment: each metric's statistics, primary first, then the guardrails in spec order */
-  stats: MetricStats[][];
-  /** per segment: the shadow checks, or null when the spec asks for none */
+  /**
+   * per segment: each metric's statistics, primary first, then the guardrails in spec order; null for
+   * a metric of the part not computed
+   */
+  stats: (MetricStats | null)[][];
+  /** per segment: the shadow checks, or null when the spec asks for none (or the part is `sums`) */
   shadows: (ShadowReport | null)[];
 }
 
 /**
- * A SegmentWork before the rows are grouped: what a worker needs to group them itself, and which
- * segments it computes (indices into segmentList, never 0: the overall one stays on the main thread).
+ * A SegmentWork before the rows are grouped: what a worker needs to group them itself, which
+ * segments (indices into segmentList) and which part of their statistics it computes.
  */
-export type SegmentInput = Omit<SegmentWork, 'groups'> & { which: number[] };
+export type SegmentInput = Omit<SegmentWork, 'groups'> & { which: number[]; part: StatPart };
 
 /** The statistics of the segments a SegmentInput asked for, in its order, with what identifies and sizes them. */
 export interface OtherSegments extends SegmentResults {
@@ -95,11 +109,11 @@ export function groupsOf(
   return { groups, mask };
 }
 
-/** What a SegmentRunner computes: the statistics of the segments input.which, grouping only their rows. */
+/** What a SegmentRunner computes: a part of the statistics of the segments input.which, grouping only their rows. */
 export function otherSegments(input: SegmentInput): OtherSegments {
-  const { which, ...rest } = input;
+  const { which, part, ...rest } = input;
   const { groups } = groupsOf(input.spec, input.roles, input.store, new Set(which));
-  const r = segmentResults({ ...rest, groups }, which, new SortedValues());
+  const r = segmentResults({ ...rest, groups }, which, new SortedValues(), part);
   return { ...r, summaries: which.map((gi) => summaryOf(groupAt(groups, gi))) };
 }
 
@@ -121,14 +135,15 @@ function wantsShadow(spec: ExperimentSpec): boolean {
 }
 
 /**
- * The metric statistics and shadow checks of the segments `which` (indices into work.groups, 0 =
- * overall). Raw p-values: the correction across segments is applied by the caller.
+ * The metric statistics and shadow checks (of the part asked) of the segments `which` (indices into
+ * work.groups, 0 = overall). Raw p-values: the correction across segments is applied by the caller.
  */
-export function segmentResults(work: SegmentWork, which: readonly number[], sorted: SortedValues): SegmentResults {
+export function segmentResults(work: SegmentWork, which: readonly number[], sorted: SortedValues, part: StatPart = 'all'): SegmentResults {
   const { spec, roles, store, groups } = work;
   const unitCol = dictColumn(store, roles.unit);
   if (!unitCol) throw new Error(`internal: the unit column "${roles.unit}" was not read`);
   const metrics = metricList(spec).map((m) => m.metric);
+  const mine = metrics.filter((m) => inPart(m, part));
   const scratch = new Int32Array(unitCol.dict.size);
   const ctx = {
     store,
@@ -144,10 +159,10 @@ export function segmentResults(work: SegmentWork, which: readonly number[], sort
   const stats = which.map((gi) => {
     const g = groupAt(groups, gi);
     const cache: UnitSumsCache = new Map();
-    prepareUnitSums(metrics, g.rows, ctx, scratch, cache, g.units);
-    return metrics.map((metric) => computeMetric(metric, g.rows, ctx, scratch, cache, g.units));
+    prepareUnitSums(mine, g.rows, ctx, scratch, cache, g.units);
+    return metrics.map((metric) => (inPart(metric, part) ? computeMetric(metric, g.rows, ctx, scratch, cache, g.units) : null));
   });
-  const shadows = which.map((gi) => (wantsShadow(spec) ? shadowReport(spec, roles, store, groupAt(groups, gi), names, sorted) : null));
+  const shadows = which.map((gi) => (part !== 'sums' && wantsShadow(spec) ? shadowReport(spec, roles, store, groupAt(groups, gi), names, sorted) : null));
   return { stats, shadows };
 }
 
@@ -178,19 +193,12 @@ export function evaluate(spec: ExperimentSpec, roles: FieldRoles, store: ColumnS
 }
 
 /**
- * The segments this thread computes besides the overall one when a runner takes the others: the
- * overall segment costs about as much as the rest together (every row, and its sorts are not shared
- * with the segments'), so this thread takes the last eighth of the others (none below eight).
- */
-export function ownShare(segments: number): number {
-  return Math.floor(segments / 8);
-}
-
-/**
- * The same report as evaluate, with the segments other than the overall one computed by `runner` (a
- * worker thread, which groups the rows too) while this thread groups them and computes the overall
- * segment. When the runner fails, or its segments are not this thread's (they always are: both
- * group the same store the same way), this thread computes them too: the report is the same either way.
+ * The same report as evaluate, with the work shared by two threads: `runner` (a worker thread)
+ * groups the rows and computes every segment's metrics on per-unit sums (StatPart `sums`) while this
+ * thread groups them and computes what needs the sorted values (`values`: the quantile metrics and the
+ * shadow checks, from one grouped sort per field as in evaluate). When the runner fails, or answers
+ * for other segments (it never does: both group the same store the same way), this thread computes
+ * its part too: the report is the same either way.
  */
 export async function evaluateParallel(
   spec: ExperimentSpec,
@@ -201,52 +209,36 @@ export async function evaluateParallel(
   runner: SegmentRunner,
 ): Promise<Report> {
   const list = spec.segments.length > 0 ? segmentList(store, spec.segments) : [{}];
-  const others = list.length - 1;
-  const mine = [0, ...range(others + 1 - ownShare(others), others + 1)];
-  const theirs = range(1, others + 1 - ownShare(others));
+  const all = list.map((_, gi) => gi);
+  const hasSums = metricList(spec).some(({ metric }) => inPart(metric, 'sums'));
   const pending: Promise<OtherSegments | null> =
-    theirs.length > 0
-      ? runner.run({ spec, roles, store, seed: opts.seed, resamples: opts.resamples, which: theirs }).then(
+    spec.segments.length > 0 && hasSums
+      ? runner.run({ spec, roles, store, seed: opts.seed, resamples: opts.resamples, which: all, part: 'sums' }).then(
           (r) => r,
           () => null,
         )
       : Promise.resolve(null);
-  const work = prepare(spec, roles, store, opts, new Set(mine));
-  const sorted = new SortedValues();
-  const own = segmentResults(work, mine, sorted);
-  const summaries: (SegmentSummary | null)[] = work.groups.map((g) => (g ? summaryOf(g) : null));
-  const stats: MetricStats[][] = [];
-  const shadows: (ShadowReport | null)[] = [];
-  mine.forEach((gi, k) => ((stats[gi] = own.stats[k]!), (shadows[gi] = own.shadows[k]!)));
-  if (theirs.length > 0) {
-    const got = await pending;
-    let r: SegmentResults & { summaries: SegmentSummary[] };
-    if (got && sameSegments(got, theirs, list)) {
-      r = got;
-    } else {
-      // the runner failed, or answered for other segments: this thread computes them (same numbers)
-      const { groups } = groupsOf(spec, roles, store, new Set(theirs));
-      const results = segmentResults({ ...work, groups }, theirs, sorted);
-      r = { ...results, summaries: theirs.map((gi) => summaryOf(groupAt(groups, gi))) };
-    }
-    theirs.forEach((gi, k) => ((stats[gi] = r.stats[k]!), (shadows[gi] = r.shadows[k]!), (summaries[gi] = r.summaries[k]!)));
-  }
-  return finish(work, account, opts, { stats, shadows }, summaries.map((g, gi) => g ?? missing(gi)), sorted);
+  const work = prepare(spec, roles, store, opts);
+  const groups = work.groups.map((_, gi) => groupAt(work.groups, gi));
+  const summaries = groups.map(summaryOf);
+  const sorted = sharedSorts(spec, groups);
+  const own = segmentResults(work, all, sorted, hasSums ? 'values' : 'all');
+  if (!hasSums) return finish(work, account, opts, own, summaries, sorted);
+  const got = await pending;
+  const theirs = got && sameSegments(got, summaries) ? got : segmentResults(work, all, sorted, 'sums');
+  const stats = own.stats.map((row, gi) => row.map((s, k) => s ?? theirs.stats[gi]![k]!));
+  return finish(work, account, opts, { stats, shadows: own.shadows }, summaries, sorted);
 }
 
-function range(from: number, to: number): number[] {
-  return Array.from({ length: Math.max(0, to - from) }, (_, k) => from + k);
+function missing(what: string): never {
+  throw new Error(`internal: no statistics for ${what}`);
 }
 
-function missing(gi: number): never {
-  throw new Error(`internal: no result for segment ${gi}`);
-}
-
-/** The runner's answer is for the segments asked (which, from list), in order, one result each. */
-function sameSegments(got: OtherSegments, which: number[], list: Record<string, string>[]): boolean {
-  const n = which.length;
+/** The runner's answer is for every segment, in order, with the same rows and units, one result each. */
+function sameSegments(got: OtherSegments, summaries: SegmentSummary[]): boolean {
+  const n = summaries.length;
   if (got.stats?.length !== n || got.shadows?.length !== n || got.summaries?.length !== n) return false;
-  return got.summaries.every((s, k) => JSON.stringify(s.segment) === JSON.stringify(list[which[k]!]));
+  return got.summaries.every((s, k) => JSON.stringify(s) === JSON.stringify(summaries[k]));
 }
 
 /** The work, and per unit the models it was seen under (bit 0 control, bit 1 treatment). */
@@ -295,7 +287,7 @@ function finish(work: Prepared, account: IngestAccount, opts: EvaluateOptions, r
 
   // metric statistics per segment
   const metrics = metricList(spec);
-  const stats = results.stats;
+  const stats = results.stats.map((row, gi) => row.map((st, k) => st ?? missing(`metric ${k} of segment ${gi}`)));
 
   // correction across segments (the overall segment is the pre-registered analysis and stays as is)
   const adjusted: (number | null)[][] = stats.map((row) => row.map((s) => s.pValue));

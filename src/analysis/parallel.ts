@@ -1,8 +1,9 @@
 /**
- * The segments' statistics on a second thread. `evaluateParallel` (evaluate.ts) groups the rows of
- * the overall segment (and of a few segments, ownShare) and computes them here while a SegmentWorker
- * groups the rows of the other segments and computes those: their tests are independent, and on a big
- * log with segments the two shares take about as long as each other.
+ * Part of the segments' statistics on a second thread. `evaluateParallel` (evaluate.ts) groups the
+ * rows and computes what needs the sorted values here (quantile metrics, shadow checks: one grouped
+ * sort per field serves every segment) while a SegmentWorker groups them too and computes every
+ * segment's metrics on per-unit sums: the two parts share nothing, and on the bench log they take
+ * about as long as each other.
  *
  * What crosses: the column store's arrays live in shared memory (aggregate.ts), so they are shared,
  * not copied. Dictionaries cross as their size only, except the segment fields' (their values name

@@ -1,6 +1,6 @@
 /**
- * evaluateParallel: the overall segment on this thread, the others on a SegmentWorker (a real worker
- * thread running dist/analysis/segmentWorker.js, so this needs the build `npm test` runs first). The
+ * evaluateParallel: the statistics from sorted values on this thread, those from per-unit sums on a
+ * SegmentWorker (a real worker thread running dist/analysis/segmentWorker.js, so this needs the build `npm test` runs first). The
  * report must be exactly evaluate's, for every shipped example (A/B, canary, shadow with drift and
  * agreement), also when the worker fails.
  */
@@ -38,15 +38,16 @@ describe('evaluateParallel', () => {
 
   const names = readdirSync(EXAMPLES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
   for (const name of names) {
-    it(`${name}: the same report as evaluate, the segments computed on the worker`, async () => {
+    it(`${name}: the same report as evaluate, part of it computed on the worker`, async () => {
       const { spec, roles, store, account } = await load(name);
       const one = evaluate(spec, roles, store, account, OPTIONS);
       const before = worker!.served;
       const two = await evaluateParallel(spec, roles, store, account, OPTIONS, worker!);
       expect(JSON.stringify(two)).toBe(JSON.stringify(one));
       expect(worker!.lastError).toBeNull();
-      // the worker did the segments, when there are any besides the overall one
-      expect(worker!.served).toBe(before + (one.segments.length > 1 ? 1 : 0));
+      // the worker did its part, when the spec has segments and metrics on per-unit sums
+      const sums = [spec.primary, ...spec.guardrails].some((m) => m !== undefined && m.type !== 'quantile');
+      expect(worker!.served).toBe(before + (spec.segments.length > 0 && sums ? 1 : 0));
     });
   }
 
@@ -54,23 +55,41 @@ describe('evaluateParallel', () => {
     expect(worker!.served).toBeGreaterThanOrEqual(4);
   });
 
-  it('from eight segments on, this thread computes the last eighth of them besides the overall one: same report', async () => {
+  it('the worker computes every segment\'s metrics on per-unit sums, this thread the quantile metrics and the shadow checks: same report', async () => {
     const { spec, roles, store, account } = await load('ab-segment-loss');
-    // several segment fields, one of them numeric: nine or more segments
-    const many = { ...spec, segments: ['country', 'converted', 'error'] };
+    // several segment fields, one of them numeric, and a metric of each type
+    const many = {
+      ...spec,
+      segments: ['country', 'converted', 'error'],
+      guardrails: [
+        ...spec.guardrails,
+        { name: 'lat_mean', field: 'latency_ms', type: 'mean', direction: 'decrease', test: 'welch', tolerance: { kind: 'relative', max: 0.1 } },
+        { name: 'lat_rank', field: 'latency_ms', type: 'rank', direction: 'decrease', test: 'mannwhitney', tolerance: { kind: 'relative', max: 0.1 } },
+      ],
+      drift: [{ field: 'latency_ms', maxKs: 0.1 }],
+    } as typeof spec;
     const one = evaluate(many, roles, store, account, OPTIONS);
-    const others = one.segments.length - 1;
-    expect(others).toBeGreaterThanOrEqual(8);
-    const asked: number[][] = [];
-    const spy: SegmentRunner = { run: (input) => (asked.push(input.which), worker!.run(input)) };
+    expect(one.segments.length).toBeGreaterThanOrEqual(9);
+    const asked: { which: number[]; part: string }[] = [];
+    const answers: Awaited<ReturnType<SegmentRunner['run']>>[] = [];
+    const spy: SegmentRunner = {
+      run: async (input) => {
+        asked.push({ which: input.which, part: input.part });
+        const r = await worker!.run(input);
+        answers.push(r);
+        return r;
+      },
+    };
     const two = await evaluateParallel(many, roles, store, account, OPTIONS, spy);
     expect(JSON.stringify(two)).toBe(JSON.stringify(one));
-    const mine = Math.floor(others / 8);
-    expect(mine).toBeGreaterThanOrEqual(1);
-    expect(asked).toEqual([Array.from({ length: others - mine }, (_, k) => k + 1)]);
+    expect(asked).toEqual([{ which: one.segments.map((_, k) => k), part: 'sums' }]);
+    const types = [many.primary!, ...many.guardrails].map((m) => m.type);
+    expect(types).toContain('quantile');
+    for (const row of answers[0]!.stats) expect(row.map((st) => st !== null)).toEqual(types.map((t) => t !== 'quantile'));
+    expect(answers[0]!.shadows.every((sh) => sh === null)).toBe(true);
   });
 
-  it('a failing worker: this thread computes the segments, same report', async () => {
+  it('a failing worker: this thread computes its part too, same report', async () => {
     const { spec, roles, store, account } = await load('ab-segment-loss');
     const failing: SegmentRunner = { run: () => Promise.reject(new Error('gone')) };
     const one = evaluate(spec, roles, store, account, OPTIONS);
@@ -106,7 +125,14 @@ describe('segments that are not this thread\'s', () => {
         return { ...r, summaries: r.summaries.slice(1), stats: r.stats.slice(1), shadows: r.shadows.slice(1) };
       },
     };
-    for (const runner of [shuffled, short]) {
+    // the same segments, but counted differently: not this thread's grouping
+    const miscounted: SegmentRunner = {
+      run: async (input) => {
+        const r = otherSegments(input);
+        return { ...r, summaries: r.summaries.map((x, k) => (k === 1 ? { ...x, units: [x.units[0] + 1, x.units[1]] as [number, number] } : x)) };
+      },
+    };
+    for (const runner of [shuffled, short, miscounted]) {
       const two = await evaluateParallel(spec, roles, store, account, OPTIONS, runner);
       expect(JSON.stringify(two)).toBe(JSON.stringify(one));
     }
@@ -116,7 +142,7 @@ describe('segments that are not this thread\'s', () => {
 describe('the work as posted to the worker', () => {
   it('shares the column arrays (shared memory), and dictionaries cross as their size only', async () => {
     const { spec, roles, store } = await load('ab-win');
-    const work = { spec, roles, store, seed: 1, resamples: 10, which: [1] };
+    const work = { spec, roles, store, seed: 1, resamples: 10, which: [1], part: 'sums' as const };
     const wire = toWire(work);
     const back = fromWire(structuredClone(wire));
     const unit = back.store.columns.get(roles.unit)!;
