@@ -79,6 +79,10 @@ function codeCounts(col: { codes: Int32Array; dict: { values: string[] } }): Int
  * Partitions rows into the overall segment and one segment per value of each segment field, in the
  * order of segmentList. With `want` (indices into that list), only those segments' rows are gathered;
  * the others are null.
+ *
+ * `marksLimit`: the most bytes a field's per-unit, per-value marks may take (units x values), above
+ * which its segments are gathered one by one (fieldGroupsEach) instead of all in two passes over the
+ * rows (fieldGroups); the results are the same.
  */
 export function segmentRows(
   store: ColumnStore,
@@ -87,41 +91,182 @@ export function segmentRows(
   modelMask: Uint8Array,
   excludeCrossed: boolean,
   want?: ReadonlySet<number>,
+  marksLimit = MARKS_LIMIT,
 ): (SegmentRows | null)[] {
+  const { codes: unit } = unitColumn;
+  const wanted = (gi: number): boolean => want === undefined || want.has(gi);
+  const out: (SegmentRows | null)[] = [];
+  out.push(wanted(0) ? overallRows(store, unit, modelMask, excludeCrossed) : null);
+  let keep: Uint8Array | null = null;
+  for (const field of segmentFields) {
+    const col = segmentColumn(store, field);
+    if (!col) continue;
+    const counts = codeCounts(col);
+    const order = presentCodes(col, counts);
+    const first = out.length;
+    const take = new Uint8Array(col.dict.values.length);
+    order.forEach((c, j) => (take[c] = wanted(first + j) ? 1 : 0));
+    if (!take.includes(1)) {
+      for (let j = 0; j < order.length; j++) out.push(null);
+      continue;
+    }
+    let groups: Map<number, SegmentRows>;
+    if (modelMask.length * take.length <= marksLimit) {
+      groups = fieldGroups(store, unit, col, take, modelMask, excludeCrossed);
+    } else {
+      keep ??= keptRows(store, unit, modelMask, excludeCrossed);
+      groups = fieldGroupsEach(store, unit, col, counts, take, keep, modelMask, excludeCrossed);
+    }
+    for (const c of order) {
+      const g = groups.get(c);
+      out.push(g ? { ...g, segment: { [field]: col.dict.values[c]! } } : null);
+    }
+  }
+  return out;
+}
+
+/** 16 MiB of marks: 2M units with 8 segment values. */
+const MARKS_LIMIT = 16 * 1024 * 1024;
+
+/** Per row, 1 when its unit is known and not excluded as crossed. */
+function keptRows(store: ColumnStore, unit: Int32Array, modelMask: Uint8Array, excludeCrossed: boolean): Uint8Array {
   const n = store.length;
   const keep = new Uint8Array(n);
-  const { codes: unit } = unitColumn;
   for (let i = 0; i < n; i++) {
     const u = unit[i]!;
     keep[i] = u >= 0 && (!excludeCrossed || modelMask[u] !== 3) ? 1 : 0;
   }
-  const wanted = (gi: number): boolean => want === undefined || want.has(gi);
-  const out: (SegmentRows | null)[] = [];
-  out.push(wanted(0) ? build({}, null, store, unit, keep, modelMask, excludeCrossed) : null);
-  for (const field of segmentFields) {
-    const col = segmentColumn(store, field);
-    if (!col) continue;
-    const k = col.dict.values.length;
-    const counts = codeCounts(col);
-    const order = presentCodes(col, counts);
-    const first = out.length;
-    if (!order.some((_, j) => wanted(first + j))) {
-      for (let j = 0; j < order.length; j++) out.push(null);
-      continue;
+  return keep;
+}
+
+/**
+ * The overall segment: every row of a known unit, but crossed units' when excluded. Its units are
+ * those of the mask (the models each unit was seen under, over every row).
+ */
+function overallRows(store: ColumnStore, unit: Int32Array, modelMask: Uint8Array, excludeCrossed: boolean): SegmentRows {
+  const n = store.length;
+  const model = store.model;
+  let n1 = 0;
+  let kept = 0;
+  for (let i = 0; i < n; i++) {
+    const u = unit[i]!;
+    if (u < 0 || (excludeCrossed && modelMask[u] === 3)) continue;
+    kept++;
+    n1 += model[i]!;
+  }
+  const rows: [Int32Array, Int32Array] = [new Int32Array(kept - n1), new Int32Array(n1)];
+  let f0 = 0;
+  let f1 = 0;
+  for (let i = 0; i < n; i++) {
+    const u = unit[i]!;
+    if (u < 0 || (excludeCrossed && modelMask[u] === 3)) continue;
+    if (model[i] === 0) rows[0][f0++] = i;
+    else rows[1][f1++] = i;
+  }
+  const units: [number, number] = [0, 0];
+  let seen = 0;
+  let crossed = 0;
+  for (let u = 0; u < modelMask.length; u++) {
+    const bits = modelMask[u]!;
+    if (bits === 0) continue;
+    seen++;
+    if (bits === 3) {
+      crossed++;
+      if (excludeCrossed) continue;
     }
-    const starts = new Int32Array(k + 1);
-    for (let c = 0; c < k; c++) starts[c + 1] = starts[c]! + counts[c]!;
-    const idx = new Int32Array(starts[k]!);
-    const fill = starts.slice(0, k);
-    for (let i = 0; i < n; i++) {
-      const c = col.codes[i]!;
-      if (c >= 0) idx[fill[c]!++] = i;
+    if (bits & 1) units[0]++;
+    if (bits & 2) units[1]++;
+  }
+  return { segment: {}, rows, units, crossedUnits: crossed, totalUnits: seen };
+}
+
+/**
+ * The segments of one field whose code has take[c] = 1, in two passes over the rows (count, then
+ * gather), marking per unit and value the models it was seen under (one byte each: units x values).
+ */
+function fieldGroups(
+  store: ColumnStore,
+  unit: Int32Array,
+  col: { codes: Int32Array },
+  take: Uint8Array,
+  modelMask: Uint8Array,
+  excludeCrossed: boolean,
+): Map<number, SegmentRows> {
+  const n = store.length;
+  const model = store.model;
+  const codes = col.codes;
+  const k = take.length;
+  const sizes = new Int32Array(2 * k);
+  for (let i = 0; i < n; i++) {
+    const c = codes[i]!;
+    const u = unit[i]!;
+    if (c < 0 || u < 0 || take[c] === 0 || (excludeCrossed && modelMask[u] === 3)) continue;
+    sizes[2 * c + model[i]!]!++;
+  }
+  const rows: Int32Array[] = [];
+  for (let j = 0; j < 2 * k; j++) rows.push(new Int32Array(take[j >> 1] ? sizes[j]! : 0));
+  const fill = new Int32Array(2 * k);
+  const marks = new Uint8Array(modelMask.length * k);
+  for (let i = 0; i < n; i++) {
+    const c = codes[i]!;
+    const u = unit[i]!;
+    if (c < 0 || u < 0 || take[c] === 0) continue;
+    const m = model[i]!;
+    marks[u * k + c]! |= 1 << m;
+    if (excludeCrossed && modelMask[u] === 3) continue;
+    const j = 2 * c + m;
+    rows[j]![fill[j]!++] = i;
+  }
+  const units = new Int32Array(2 * k);
+  const crossed = new Int32Array(k);
+  const total = new Int32Array(k);
+  for (let u = 0; u < modelMask.length; u++) {
+    const cross = modelMask[u] === 3;
+    const base = u * k;
+    for (let c = 0; c < k; c++) {
+      const bits = marks[base + c]!;
+      if (bits === 0) continue;
+      total[c]!++;
+      if (cross) {
+        crossed[c]!++;
+        if (excludeCrossed) continue;
+      }
+      if (bits & 1) units[2 * c]!++;
+      if (bits & 2) units[2 * c + 1]!++;
     }
-    for (const c of order) {
-      out.push(
-        wanted(out.length) ? build({ [field]: col.dict.values[c]! }, idx.subarray(starts[c]!, starts[c + 1]!), store, unit, keep, modelMask, excludeCrossed) : null,
-      );
-    }
+  }
+  const out = new Map<number, SegmentRows>();
+  for (let c = 0; c < k; c++) {
+    if (take[c] === 0) continue;
+    out.set(c, { segment: {}, rows: [rows[2 * c]!, rows[2 * c + 1]!], units: [units[2 * c]!, units[2 * c + 1]!], crossedUnits: crossed[c]!, totalUnits: total[c]! });
+  }
+  return out;
+}
+
+/** fieldGroups for a field with too many values for the marks: the segments one by one, each over its own rows. */
+function fieldGroupsEach(
+  store: ColumnStore,
+  unit: Int32Array,
+  col: { codes: Int32Array },
+  counts: Int32Array,
+  take: Uint8Array,
+  keep: Uint8Array,
+  modelMask: Uint8Array,
+  excludeCrossed: boolean,
+): Map<number, SegmentRows> {
+  const n = store.length;
+  const k = take.length;
+  const starts = new Int32Array(k + 1);
+  for (let c = 0; c < k; c++) starts[c + 1] = starts[c]! + counts[c]!;
+  const idx = new Int32Array(starts[k]!);
+  const fill = starts.slice(0, k);
+  for (let i = 0; i < n; i++) {
+    const c = col.codes[i]!;
+    if (c >= 0) idx[fill[c]!++] = i;
+  }
+  const out = new Map<number, SegmentRows>();
+  for (let c = 0; c < k; c++) {
+    if (take[c]) out.set(c, build({}, idx.subarray(starts[c]!, starts[c + 1]!), store, unit, keep, modelMask, excludeCrossed));
   }
   return out;
 }
