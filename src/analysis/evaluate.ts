@@ -225,13 +225,19 @@ export async function evaluateParallel(
   const own = segmentResults(work, all, sorted, hasSums ? 'values' : 'all');
   if (!hasSums) return finish(work, account, opts, own, summaries, sorted);
   const got = await pending;
-  const theirs = got && sameSegments(got, summaries) ? got : segmentResults(work, all, sorted, 'sums');
+  const theirs = got && sameSegments(got, summaries) && complete(got, spec) ? got : segmentResults(work, all, sorted, 'sums');
   const stats = own.stats.map((row, gi) => row.map((s, k) => s ?? theirs.stats[gi]![k]!));
   return finish(work, account, opts, { stats, shadows: own.shadows }, summaries, sorted);
 }
 
 function missing(what: string): never {
   throw new Error(`internal: no statistics for ${what}`);
+}
+
+/** The runner's answer has, for every segment, a result for every metric of its part (`sums`). */
+function complete(got: OtherSegments, spec: ExperimentSpec): boolean {
+  const metrics = metricList(spec).map((m) => m.metric);
+  return got.stats.every((row) => row?.length === metrics.length && metrics.every((m, k) => !inPart(m, 'sums') || (row[k] !== null && row[k] !== undefined)));
 }
 
 /** The runner's answer is for every segment, in order, with the same rows and units, one result each. */

@@ -130,6 +130,12 @@ function selectRange(a: Float64Array, k: number, left: number, right: number): v
   }
 }
 
+/** Every value at least the one before it (so no NaN, unless alone). */
+function isAscending(x: Float64Array): boolean {
+  for (let i = 1; i < x.length; i++) if (!(x[i]! >= x[i - 1]!)) return false;
+  return x.length !== 1 || x[0] === x[0];
+}
+
 /**
  * Order statistics of a large sample, sorted only where they are needed. The bootstrap of a
  * quantile only ever looks at order statistics near one rank (the resampled p99 of a million
@@ -138,12 +144,6 @@ function selectRange(a: Float64Array, k: number, left: number, right: number): v
  * answered exactly: the first such access sorts that side (the values there are already the
  * right set, only unordered), so every answer is always the true order statistic.
  */
-/** Every value at least the one before it (so no NaN, unless alone). */
-function isAscending(x: Float64Array): boolean {
-  for (let i = 1; i < x.length; i++) if (!(x[i]! >= x[i - 1]!)) return false;
-  return x.length !== 1 || x[0] === x[0];
-}
-
 export class OrderStatistics {
   readonly n: number;
   private readonly work: Float64Array;

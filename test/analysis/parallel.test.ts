@@ -132,7 +132,14 @@ describe('segments that are not this thread\'s', () => {
         return { ...r, summaries: r.summaries.map((x, k) => (k === 1 ? { ...x, units: [x.units[0] + 1, x.units[1]] as [number, number] } : x)) };
       },
     };
-    for (const runner of [shuffled, short, miscounted]) {
+    // the right segments, but a metric's result missing, or a row cut short
+    const holed: SegmentRunner = {
+      run: async (input) => {
+        const r = otherSegments(input);
+        return { ...r, stats: r.stats.map((row, k) => (k === 2 ? row.map(() => null) : k === 3 ? row.slice(0, 1) : row)) };
+      },
+    };
+    for (const runner of [shuffled, short, miscounted, holed]) {
       const two = await evaluateParallel(spec, roles, store, account, OPTIONS, runner);
       expect(JSON.stringify(two)).toBe(JSON.stringify(one));
     }
