@@ -164,6 +164,14 @@ export interface RecycledBatch {
   texts: (ByteColumn | null)[];
 }
 
+/**
+ * Rows per batch unless a read says otherwise. On the 1M-row bench logs, 16384 against 65536 (7 runs
+ * each, alternated, medians): JSONL 2.73 vs 2.80 s, CSV 2.51 vs 2.65 s, Arrow 2.36 vs 2.39 s: a
+ * smaller batch's arrays stay in the cache between the thread that fills them and the one that
+ * encodes them, and more of them are recycled.
+ */
+export const DEFAULT_BATCH_ROWS = 16384;
+
 export class BatchBuilder {
   readonly fields: ResolvedField[];
   readonly nf: number;
@@ -226,7 +234,7 @@ export class BatchBuilder {
   constructor(plan: ReadPlan, account: IngestAccount, options: ReadOptions = {}, sink?: (raw: RawBatch) => void) {
     this.account = account;
     this.strict = options.strict === true;
-    this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 65536));
+    this.batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_ROWS));
     this.models = plan.models;
     this.acceptAnyModel = plan.acceptAnyModel === true;
     if (this.models.length > MAX_MODELS) throw new Error(`a plan can name at most ${MAX_MODELS} models`);

@@ -127,7 +127,7 @@ export interface ReadOptions {
   strict?: boolean;
   /** how many locations to keep per reason (default 5) */
   maxLocations?: number;
-  /** rows per batch (default 65536) */
+  /** rows per batch (default DEFAULT_BATCH_ROWS, builder.ts) */
   batchSize?: number;
   /** progress callback: bytes read so far and rows seen so far */
   onProgress?: (bytes: number, rows: number) => void;
