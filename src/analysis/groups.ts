@@ -36,18 +36,12 @@ export function crossedUnitMask(store: ColumnStore, unitColumn: DictColumn): Uin
   return mask;
 }
 
-/** A segment's identity and counts, without its rows: what the report needs of a segment computed elsewhere. */
-export interface SegmentSummary {
-  segment: Record<string, string>;
-  /** rows per model code, after excluding crossed units */
-  n: [number, number];
-  units: [number, number];
-  crossedUnits: number;
-  totalUnits: number;
-}
+/** A segment's identity and counts without its rows (`n`: how many per model): what the report needs of a segment computed elsewhere. */
+export type SegmentSummary = Omit<SegmentRows, 'rows'> & { n: [number, number] };
 
 export function summaryOf(g: SegmentRows): SegmentSummary {
-  return { segment: g.segment, n: [g.rows[0].length, g.rows[1].length], units: g.units, crossedUnits: g.crossedUnits, totalUnits: g.totalUnits };
+  const { rows, ...rest } = g;
+  return { ...rest, n: [rows[0].length, rows[1].length] };
 }
 
 /** The segments in report order: the overall one ({}), then per segment field its values in text order. */

@@ -205,8 +205,8 @@ function fusedUnitSums(
   const c = (k: number) => columns[k] ?? columns[0]!;
   const y = (k: number) => sums[k] ?? spare;
   const acc = unitAccumulator(unitCount);
-  const units = slotsAndFirstChunk(rows, unitCodes, acc, slots, n, c(0), c(1), c(2), y(0), y(1), y(2), missing, zero);
-  for (let k = 3; k < columns.length; k += 3) addChunk(rows, unitCodes, acc, slots, units, c(k), c(k + 1), c(k + 2), y(k), y(k + 1), y(k + 2), missing, zero, k);
+  const units = addColumns(true, 0, rows, unitCodes, acc, slots, n, c(0), c(1), c(2), y(0), y(1), y(2), missing, zero, 0);
+  for (let k = 3; k < columns.length; k += 3) addColumns(false, units, rows, unitCodes, acc, slots, n, c(k), c(k + 1), c(k + 2), y(k), y(k + 1), y(k + 2), missing, zero, k);
   let maxPerUnit = 0;
   for (let k = 0; k < units; k++) if (n[k]! > maxPerUnit) maxPerUnit = n[k]!;
   const counts = n.subarray(0, units);
@@ -228,14 +228,17 @@ function unitAccumulator(unitCount: number): Float64Array {
 }
 
 /**
- * fusedUnitSums' first pass (its own function, so the loop is compiled on its own): counts rows per
- * unit and adds three columns in `acc`, indexed by unit code (the units are visited in the rows'
- * order, at random: one lookup a row, no code-to-slot table), noting each unit's first appearance in
- * `slots`; then copies the numbers out by slot and leaves `acc` at 0. Returns the number of slots;
- * missing[0..2] is set for a column with a NaN, unless zero[0..2] says that its NaN (a missing value)
- * counts as 0.
+ * One pass of fusedUnitSums (its own function, so the loop is compiled on its own): adds three
+ * columns into `acc`, indexed by unit code (the units are visited in the rows' order, at random: one
+ * lookup a row, no code-to-slot table), then copies the sums out by slot and leaves `acc` at 0. The
+ * first pass (`counting`) also counts rows per unit into `n` and notes each unit's first appearance in
+ * `slots`, and returns the number of slots; a later pass adds over the `units` slots it found.
+ * missing[k..k+2] is set for a column with a NaN, unless zero[k..k+2] says that its NaN (a missing
+ * value) counts as 0.
  */
-function slotsAndFirstChunk(
+function addColumns(
+  counting: boolean,
+  units: number,
   rows: Int32Array,
   unitCodes: Int32Array,
   acc: Float64Array,
@@ -249,64 +252,8 @@ function slotsAndFirstChunk(
   y2: Float64Array,
   missing: Uint8Array,
   zero: Uint8Array,
-): number {
-  let units = 0;
-  let nan0 = 0;
-  let nan1 = 0;
-  let nan2 = 0;
-  const z0 = zero[0] === 1;
-  const z1 = zero[1] === 1;
-  const z2 = zero[2] === 1;
-  for (let j = 0; j < rows.length; j++) {
-    const i = rows[j]!;
-    const u = unitCodes[i]!;
-    const a = 4 * u;
-    if (acc[a] === 0) slots[units++] = u;
-    let v0 = c0[i]!;
-    let v1 = c1[i]!;
-    let v2 = c2[i]!;
-    if (v0 !== v0) z0 ? (v0 = 0) : (nan0 = 1);
-    if (v1 !== v1) z1 ? (v1 = 0) : (nan1 = 1);
-    if (v2 !== v2) z2 ? (v2 = 0) : (nan2 = 1);
-    acc[a]!++;
-    acc[a + 1]! += v0;
-    acc[a + 2]! += v1;
-    acc[a + 3]! += v2;
-  }
-  for (let s = 0; s < units; s++) {
-    const a = 4 * slots[s]!;
-    n[s] = acc[a]!;
-    y0[s] = acc[a + 1]!;
-    y1[s] = acc[a + 2]!;
-    y2[s] = acc[a + 3]!;
-    acc[a] = 0;
-    acc[a + 1] = 0;
-    acc[a + 2] = 0;
-    acc[a + 3] = 0;
-  }
-  missing[0] = nan0;
-  missing[1] = nan1;
-  missing[2] = nan2;
-  return units;
-}
-
-/** A further chunk of three columns over the units the first pass found (`units` of them in `slots`). */
-function addChunk(
-  rows: Int32Array,
-  unitCodes: Int32Array,
-  acc: Float64Array,
-  slots: Int32Array,
-  units: number,
-  c0: Float64Array,
-  c1: Float64Array,
-  c2: Float64Array,
-  y0: Float64Array,
-  y1: Float64Array,
-  y2: Float64Array,
-  missing: Uint8Array,
-  zero: Uint8Array,
   k: number,
-): void {
+): number {
   let nan0 = 0;
   let nan1 = 0;
   let nan2 = 0;
@@ -315,7 +262,12 @@ function addChunk(
   const z2 = zero[k + 2] === 1;
   for (let j = 0; j < rows.length; j++) {
     const i = rows[j]!;
-    const a = 4 * unitCodes[i]!;
+    const u = unitCodes[i]!;
+    const a = 4 * u;
+    if (counting) {
+      if (acc[a] === 0) slots[units++] = u;
+      acc[a]!++;
+    }
     let v0 = c0[i]!;
     let v1 = c1[i]!;
     let v2 = c2[i]!;
@@ -328,6 +280,10 @@ function addChunk(
   }
   for (let s = 0; s < units; s++) {
     const a = 4 * slots[s]!;
+    if (counting) {
+      n[s] = acc[a]!;
+      acc[a] = 0;
+    }
     y0[s] = acc[a + 1]!;
     y1[s] = acc[a + 2]!;
     y2[s] = acc[a + 3]!;
@@ -338,6 +294,7 @@ function addChunk(
   missing[k] = nan0;
   missing[k + 1] = nan1;
   missing[k + 2] = nan2;
+  return units;
 }
 
 /**
