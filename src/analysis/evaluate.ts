@@ -83,13 +83,13 @@ export interface SegmentResults {
 export type SegmentInput = Omit<SegmentWork, 'groups'> & { which: number[]; part: StatPart };
 
 /** The statistics of the segments a SegmentInput asked for, in its order, with what identifies and sizes them. */
-export interface OtherSegments extends SegmentResults {
+export interface PartResults extends SegmentResults {
   summaries: SegmentSummary[];
 }
 
 /** Computes the statistics of some segments, grouping their rows itself; may run elsewhere (a worker thread, see parallel.ts). */
 export interface SegmentRunner {
-  run(input: SegmentInput): Promise<OtherSegments>;
+  run(input: SegmentInput): Promise<PartResults>;
 }
 
 /**
@@ -110,7 +110,7 @@ export function groupsOf(
 }
 
 /** What a SegmentRunner computes: a part of the statistics of the segments input.which, grouping only their rows. */
-export function otherSegments(input: SegmentInput): OtherSegments {
+export function computePart(input: SegmentInput): PartResults {
   const { which, part, ...rest } = input;
   const { groups } = groupsOf(input.spec, input.roles, input.store, new Set(which));
   const r = segmentResults({ ...rest, groups }, which, new SortedValues(), part);
@@ -211,7 +211,7 @@ export async function evaluateParallel(
   const list = spec.segments.length > 0 ? segmentList(store, spec.segments) : [{}];
   const all = list.map((_, gi) => gi);
   const hasSums = metricList(spec).some(({ metric }) => inPart(metric, 'sums'));
-  const pending: Promise<OtherSegments | null> =
+  const pending: Promise<PartResults | null> =
     spec.segments.length > 0 && hasSums
       ? runner.run({ spec, roles, store, seed: opts.seed, resamples: opts.resamples, which: all, part: 'sums' }).then(
           (r) => r,
@@ -235,13 +235,13 @@ function missing(what: string): never {
 }
 
 /** The runner's answer has, for every segment, a result for every metric of its part (`sums`). */
-function complete(got: OtherSegments, spec: ExperimentSpec): boolean {
+function complete(got: PartResults, spec: ExperimentSpec): boolean {
   const metrics = metricList(spec).map((m) => m.metric);
   return got.stats.every((row) => row?.length === metrics.length && metrics.every((m, k) => !inPart(m, 'sums') || (row[k] !== null && row[k] !== undefined)));
 }
 
 /** The runner's answer is for every segment, in order, with the same rows and units, one result each. */
-function sameSegments(got: OtherSegments, summaries: SegmentSummary[]): boolean {
+function sameSegments(got: PartResults, summaries: SegmentSummary[]): boolean {
   const n = summaries.length;
   if (got.stats?.length !== n || got.shadows?.length !== n || got.summaries?.length !== n) return false;
   return got.summaries.every((s, k) => JSON.stringify(s) === JSON.stringify(summaries[k]));

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Dictionary } from '../ingest/types.js';
 import type { ColumnStore, StoredColumn } from './aggregate.js';
-import type { OtherSegments, SegmentInput, SegmentRunner } from './evaluate.js';
+import type { PartResults, SegmentInput, SegmentRunner } from './evaluate.js';
 
 type WireColumn =
   | { kind: 'number'; values: Float64Array }
@@ -75,7 +75,7 @@ function sizeOnly(name: string, size: number): Dictionary {
  */
 const WORKER_URL = new URL('../../dist/analysis/segmentWorker.js', import.meta.url);
 
-type Reply = { ok: true; results: OtherSegments } | { ok: false; message: string; stack?: string };
+type Reply = { ok: true; results: PartResults } | { ok: false; message: string; stack?: string };
 
 /**
  * A worker thread that computes segments on request. Start it early (its modules load while the logs
@@ -85,7 +85,7 @@ export class SegmentWorker implements SegmentRunner {
   /** requests answered, and the last failure (for tests and diagnostics) */
   served = 0;
   lastError: Error | null = null;
-  private busy: { resolve: (r: OtherSegments) => void; reject: (e: Error) => void } | null = null;
+  private busy: { resolve: (r: PartResults) => void; reject: (e: Error) => void } | null = null;
 
   private constructor(private readonly worker: Worker) {
     worker.unref();
@@ -122,9 +122,9 @@ export class SegmentWorker implements SegmentRunner {
     }
   }
 
-  run(input: SegmentInput): Promise<OtherSegments> {
+  run(input: SegmentInput): Promise<PartResults> {
     if (this.busy) return Promise.reject(new Error('internal: the segment worker is busy'));
-    return new Promise<OtherSegments>((resolve, reject) => {
+    return new Promise<PartResults>((resolve, reject) => {
       this.busy = { resolve, reject };
       // keep the process alive while a request is out
       this.worker.ref();
@@ -144,7 +144,7 @@ export class SegmentWorker implements SegmentRunner {
     void this.worker.terminate();
   }
 
-  private settle(): { resolve: (r: OtherSegments) => void; reject: (e: Error) => void } | null {
+  private settle(): { resolve: (r: PartResults) => void; reject: (e: Error) => void } | null {
     const b = this.busy;
     this.busy = null;
     this.worker.unref();

@@ -1,11 +1,11 @@
 /**
  * The thread behind a SegmentWorker (parallel.ts): receives {work}, groups the rows of the segments
- * it names and answers with their statistics (evaluate.ts otherSegments), or the error that stopped
+ * it names and answers with their statistics (evaluate.ts computePart), or the error that stopped
  * them.
  */
 import { parentPort } from 'node:worker_threads';
 import { loadDistributions } from '../core/distributions.js';
-import { otherSegments } from './evaluate.js';
+import { computePart } from './evaluate.js';
 import { fromWire, type WireWork } from './parallel.js';
 
 const port = parentPort;
@@ -14,7 +14,7 @@ if (port) {
   loadDistributions();
   port.on('message', (m: { work: WireWork }) => {
     try {
-      const results = otherSegments(fromWire(m.work));
+      const results = computePart(fromWire(m.work));
       port.postMessage({ ok: true, results });
     } catch (e) {
       const err = e as Error;

@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { collect } from '../../src/analysis/aggregate.js';
-import { evaluate, evaluateParallel, otherSegments, type SegmentRunner } from '../../src/analysis/evaluate.js';
+import { evaluate, evaluateParallel, computePart, type SegmentRunner } from '../../src/analysis/evaluate.js';
 import { fromWire, SegmentWorker, toWire } from '../../src/analysis/parallel.js';
 import { buildReadPlan } from '../../src/analysis/readPlan.js';
 import { loadSpec } from '../../src/analysis/spec.js';
@@ -115,27 +115,27 @@ describe('segments that are not this thread\'s', () => {
     expect(one.segments.length).toBeGreaterThan(2);
     const shuffled: SegmentRunner = {
       run: async (input) => {
-        const r = otherSegments(input);
+        const r = computePart(input);
         return { ...r, summaries: [...r.summaries].reverse(), stats: [...r.stats].reverse(), shadows: [...r.shadows].reverse() };
       },
     };
     const short: SegmentRunner = {
       run: async (input) => {
-        const r = otherSegments(input);
+        const r = computePart(input);
         return { ...r, summaries: r.summaries.slice(1), stats: r.stats.slice(1), shadows: r.shadows.slice(1) };
       },
     };
     // the same segments, but counted differently: not this thread's grouping
     const miscounted: SegmentRunner = {
       run: async (input) => {
-        const r = otherSegments(input);
+        const r = computePart(input);
         return { ...r, summaries: r.summaries.map((x, k) => (k === 1 ? { ...x, units: [x.units[0] + 1, x.units[1]] as [number, number] } : x)) };
       },
     };
     // the right segments, but a metric's result missing, or a row cut short
     const holed: SegmentRunner = {
       run: async (input) => {
-        const r = otherSegments(input);
+        const r = computePart(input);
         return { ...r, stats: r.stats.map((row, k) => (k === 2 ? row.map(() => null) : k === 3 ? row.slice(0, 1) : row)) };
       },
     };
