@@ -78,8 +78,9 @@ const WORKER_URL = new URL('../../dist/analysis/segmentWorker.js', import.meta.u
 type Reply = { ok: true; results: PartResults } | { ok: false; message: string; stack?: string };
 
 /**
- * A worker thread that computes segments on request. Start it early (its modules load while the logs
- * are read); `close` it when done. It does not keep the process alive between requests.
+ * A worker thread that computes a part of the segments' statistics on request (it loads its modules,
+ * ~0.1 s, before the first request is served); `close` it when done. It does not keep the process
+ * alive between requests.
  */
 export class SegmentWorker implements SegmentRunner {
   /** requests answered, and the last failure (for tests and diagnostics) */
