@@ -85,7 +85,7 @@ export function segmentRows(
   modelMask: Uint8Array,
   excludeCrossed: boolean,
   want?: ReadonlySet<number>,
-  marksLimit = MARKS_LIMIT,
+  marksLimit = Math.max(MARKS_MIN_LIMIT, MARKS_PER_ROW * store.length),
 ): (SegmentRows | null)[] {
   const { codes: unit } = unitColumn;
   const wanted = (gi: number): boolean => want === undefined || want.has(gi);
@@ -119,8 +119,12 @@ export function segmentRows(
   return out;
 }
 
-/** 16 MiB of marks: 2M units with 8 segment values. */
-const MARKS_LIMIT = 16 * 1024 * 1024;
+/**
+ * The marks may take 16 MiB (2M units with 8 segment values), or 8 bytes per row of the store when
+ * that is more (twice what the rows' indices take): 10M rows of 2.45M users and 8 regions take 20 MB.
+ */
+const MARKS_MIN_LIMIT = 16 * 1024 * 1024;
+const MARKS_PER_ROW = 8;
 
 /** Per row, 1 when its unit is known and not excluded as crossed. */
 function keptRows(store: ColumnStore, unit: Int32Array, modelMask: Uint8Array, excludeCrossed: boolean): Uint8Array {
