@@ -104,12 +104,13 @@ export function segmentRows(
       for (let j = 0; j < order.length; j++) out.push(null);
       continue;
     }
+    const input: FieldInput = { store, unit, codes: col.codes, take, modelMask, excludeCrossed };
     let groups: Map<number, SegmentRows>;
     if (modelMask.length * take.length <= marksLimit) {
-      groups = fieldGroups(store, unit, col, take, modelMask, excludeCrossed);
+      groups = fieldGroups(input);
     } else {
       keep ??= keptRows(store, unit, modelMask, excludeCrossed);
-      groups = fieldGroupsEach(store, unit, col, counts, take, keep, modelMask, excludeCrossed);
+      groups = fieldGroupsEach(input, counts, keep);
     }
     for (const c of order) {
       const g = groups.get(c);
@@ -178,21 +179,23 @@ function overallRows(store: ColumnStore, unit: Int32Array, modelMask: Uint8Array
   return { segment: {}, rows, units, crossedUnits: crossed, totalUnits: seen };
 }
 
+/** What gathering one field's segments reads: the field's codes, and take[c] = 1 for each code to gather. */
+interface FieldInput {
+  store: ColumnStore;
+  unit: Int32Array;
+  codes: Int32Array;
+  take: Uint8Array;
+  modelMask: Uint8Array;
+  excludeCrossed: boolean;
+}
+
 /**
  * The segments of one field whose code has take[c] = 1, in two passes over the rows (count, then
  * gather), marking per unit and value the models it was seen under (one byte each: units x values).
  */
-function fieldGroups(
-  store: ColumnStore,
-  unit: Int32Array,
-  col: { codes: Int32Array },
-  take: Uint8Array,
-  modelMask: Uint8Array,
-  excludeCrossed: boolean,
-): Map<number, SegmentRows> {
+function fieldGroups({ store, unit, codes, take, modelMask, excludeCrossed }: FieldInput): Map<number, SegmentRows> {
   const n = store.length;
   const model = store.model;
-  const codes = col.codes;
   const k = take.length;
   const sizes = new Int32Array(2 * k);
   for (let i = 0; i < n; i++) {
@@ -242,16 +245,7 @@ function fieldGroups(
 }
 
 /** fieldGroups for a field with too many values for the marks: the segments one by one, each over its own rows. */
-function fieldGroupsEach(
-  store: ColumnStore,
-  unit: Int32Array,
-  col: { codes: Int32Array },
-  counts: Int32Array,
-  take: Uint8Array,
-  keep: Uint8Array,
-  modelMask: Uint8Array,
-  excludeCrossed: boolean,
-): Map<number, SegmentRows> {
+function fieldGroupsEach({ store, unit, codes, take, modelMask, excludeCrossed }: FieldInput, counts: Int32Array, keep: Uint8Array): Map<number, SegmentRows> {
   const n = store.length;
   const k = take.length;
   const starts = new Int32Array(k + 1);
@@ -259,7 +253,7 @@ function fieldGroupsEach(
   const idx = new Int32Array(starts[k]!);
   const fill = starts.slice(0, k);
   for (let i = 0; i < n; i++) {
-    const c = col.codes[i]!;
+    const c = codes[i]!;
     if (c >= 0) idx[fill[c]!++] = i;
   }
   const out = new Map<number, SegmentRows>();
