@@ -13,7 +13,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { RecordBatchReader, Type, type Data, type DataType, type RecordBatch, type Vector } from 'apache-arrow';
 import { CliError, dataError } from '../cli/exitCode.js';
-import { K_STRING, type BatchBuilder } from './builder.js';
+import { K_FLAG, K_LABEL, K_STRING, nonFiniteLabel, type BatchBuilder, type RowBlock } from './builder.js';
+import type { ByteColumn } from './intern.js';
 import { ARROW_MAGIC, tailBytes, type Source } from './open.js';
 import type { Batch } from './types.js';
 
@@ -194,6 +195,189 @@ function setValue(b: BatchBuilder, f: number, a: Access, r: number): void {
   }
 }
 
+/** Rows the columnar way types at a time (see Columns). */
+const SLICE = 16384;
+const NO_BYTES = new Uint8Array(0);
+const TWO_32 = 4294967296;
+
+/**
+ * The columnar way through a record batch, a slice of rows at a time: each field's values of the
+ * slice as one column (the numbers scaled as setValue scales them, the strings as byte ranges into
+ * the batch's own buffers), and a mark on every row that finishRow would not accept as it stands (a
+ * missing or unknown model, a required field missing, a value of the wrong type or not finite).
+ * Unmarked rows go to BatchBuilder.acceptRows in runs; a marked row goes through setValue and
+ * finishRow, which reject it with its reason and location in row order, exactly as the row-by-row
+ * way. A field whose column type has no columnar way here (decimals, lists, 64-bit string offsets,
+ * numbers where text belongs...) sends the slice row by row.
+ */
+class Columns {
+  readonly block: RowBlock;
+  readonly marked = new Uint8Array(SLICE);
+  private readonly nums: (Float64Array | null)[];
+  private readonly texts: (ByteColumn | null)[];
+
+  constructor(private readonly b: BatchBuilder) {
+    const nf = b.nf;
+    this.nums = Array.from({ length: nf }, (_, f) => (b.numCols.includes(f) ? new Float64Array(SLICE) : null));
+    this.texts = Array.from({ length: nf }, (_, f) =>
+      f === b.mf || b.textFields.includes(f) ? { bytes: NO_BYTES, start: new Int32Array(SLICE), len: new Int32Array(SLICE) } : null,
+    );
+    this.block = { model: new Uint8Array(SLICE), nums: this.nums, texts: this.texts };
+  }
+
+  /** Type rows [r0, r0 + m) (m <= SLICE) into `block` (its row 0 is r0) and mark them; false: this slice goes row by row. */
+  fill(acc: Access[], r0: number, m: number): boolean {
+    const b = this.b;
+    const marked = this.marked;
+    marked.fill(0, 0, m);
+    for (let f = 0; f < b.nf; f++) {
+      const field = b.fields[f]!;
+      const a = acc[f]!;
+      const text = this.texts[f];
+      if (text) {
+        if (!textColumn(a, r0, m, text)) return false;
+        const { bytes, start, len } = text;
+        if (field.required) for (let j = 0; j < m; j++) if (len[j]! < 0) marked[j] = 1;
+        if (field.kind === K_LABEL) {
+          for (let j = 0; j < m; j++) {
+            const l = len[j]!;
+            if (l >= 0 && nonFiniteLabel(bytes, start[j]!, start[j]! + l)) marked[j] = 1;
+          }
+        } else if (field.kind !== K_STRING) return false;
+        if (f === b.mf) this.modelCodes(text, m);
+        continue;
+      }
+      const num = this.nums[f];
+      if (!num || !numberColumn(a, field.kind, r0, m, num, marked)) return false;
+      if (field.required) for (let j = 0; j < m; j++) if (num[j] !== num[j]) marked[j] = 1;
+    }
+    return true;
+  }
+
+  /** The model code of each row (missing or unknown: marked), found as finishRow finds it, in row order. */
+  private modelCodes(col: ByteColumn, m: number): void {
+    const { bytes, start, len } = col;
+    const out = this.block.model;
+    const marked = this.marked;
+    for (let j = 0; j < m; j++) {
+      const l = len[j]!;
+      const c = l < 0 ? -1 : this.b.modelOfBytes(bytes, start[j]!, start[j]! + l);
+      if (c < 0) marked[j] = 1;
+      else out[j] = c;
+    }
+  }
+}
+
+/** Whether bit i of a validity bitmap says "null" (no bitmap: no nulls). */
+function isNull(nulls: Uint8Array | null, i: number): boolean {
+  return nulls !== null && ((nulls[i >> 3]! >> (i & 7)) & 1) === 0;
+}
+
+/**
+ * Rows [r0, r0 + m) of a string column as byte ranges (len -1: null or empty, which setTextBytes
+ * reads as missing). A utf8 column or a dictionary of utf8 values; false for any other type, or a
+ * dictionary index out of range (the row-by-row way reports it).
+ */
+function textColumn(a: Access, r0: number, m: number, out: ByteColumn): boolean {
+  const { start, len } = out;
+  if (a.k === A_MISSING) {
+    len.fill(-1, 0, m);
+    out.bytes = NO_BYTES;
+    return true;
+  }
+  const v = a.k === A_DICT ? a.dict! : a;
+  if (v.k !== A_UTF8 || !(v.offsets instanceof Int32Array)) return false;
+  const offsets = v.offsets;
+  out.bytes = v.bytes!;
+  if (a.k === A_DICT) {
+    const idx = a.indices!;
+    if (idx instanceof BigInt64Array || idx instanceof BigUint64Array) return false;
+    for (let j = 0; j < m; j++) {
+      const i = a.off + r0 + j;
+      if (isNull(a.nulls, i)) {
+        len[j] = -1;
+        continue;
+      }
+      const k = idx[i]!;
+      if (!(k >= 0 && k < a.dictLength)) return false;
+      const d = v.off + k;
+      const s = offsets[d]!;
+      const l = offsets[d + 1]! - s;
+      start[j] = s;
+      len[j] = l === 0 || isNull(v.nulls, d) ? -1 : l;
+    }
+    return true;
+  }
+  for (let j = 0; j < m; j++) {
+    const i = a.off + r0 + j;
+    const s = offsets[i]!;
+    const l = offsets[i + 1]! - s;
+    start[j] = s;
+    len[j] = l === 0 || isNull(a.nulls, i) ? -1 : l;
+  }
+  return true;
+}
+
+/**
+ * Rows [r0, r0 + m) of a number, flag or timestamp column (NaN: null), each as setValue would give
+ * it; a value setNumber or setBool would reject (not finite, or a flag other than 0/1) is marked.
+ * False for a column type that needs the row-by-row way.
+ */
+function numberColumn(a: Access, kind: number, r0: number, m: number, out: Float64Array, marked: Uint8Array): boolean {
+  const off = a.off + r0;
+  const nulls = a.nulls;
+  const flag = kind === K_FLAG;
+  switch (a.k) {
+    case A_MISSING:
+      out.fill(NaN, 0, m);
+      return true;
+    case A_NUM: {
+      const num = a.num!;
+      const scale = a.scale;
+      for (let j = 0; j < m; j++) {
+        if (isNull(nulls, off + j)) {
+          out[j] = NaN;
+          continue;
+        }
+        const x = num[off + j]! * scale;
+        out[j] = x;
+        if (!(x - x === 0) || (flag && x !== 0 && x !== 1)) marked[j] = 1;
+      }
+      return true;
+    }
+    case A_BIG: {
+      // Number(v) of a 64-bit integer is hi * 2^32 + lo rounded once: the same sum, computed from its halves
+      const big = a.big!;
+      const words = new Int32Array(big.buffer, big.byteOffset, 2 * big.length);
+      const unsigned = big instanceof BigUint64Array;
+      const scale = a.scale;
+      for (let j = 0; j < m; j++) {
+        const i = off + j;
+        if (isNull(nulls, i)) {
+          out[j] = NaN;
+          continue;
+        }
+        const hi = unsigned ? words[2 * i + 1]! >>> 0 : words[2 * i + 1]!;
+        const x = (hi * TWO_32 + (words[2 * i]! >>> 0)) * scale;
+        out[j] = x;
+        if (!(x - x === 0) || (flag && x !== 0 && x !== 1)) marked[j] = 1;
+      }
+      return true;
+    }
+    case A_BOOL: {
+      if (!flag) return false;
+      const bits = a.bits!;
+      for (let j = 0; j < m; j++) {
+        const i = off + j;
+        out[j] = isNull(nulls, i) ? NaN : (bits[i >> 3]! >> (i & 7)) & 1;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 function setGeneric(b: BatchBuilder, f: number, v: unknown, typeName: string): void {
   if (v === null || v === undefined) b.setMissing(f);
   else if (typeof v === 'number') b.setNumber(f, v);
@@ -225,6 +409,10 @@ function guardedHandle(fh: FileHandle, size: number): FileHandle {
 }
 
 export class ArrowReader {
+  /** Type record batches a column at a time (Columns); false: row by row only (tests compare the two). */
+  static columnar = true;
+  private columns: Columns | null = null;
+
   constructor(private readonly builder: BatchBuilder) {}
 
   /** Fold one record batch, turning a corrupt batch into a data error that says how far the file was read. */
@@ -253,10 +441,35 @@ export class ArrowReader {
       }
     }
     const n = rb.numRows;
-    for (let r = 0; r < n; r++) {
-      for (let f = 0; f < nf; f++) setValue(b, f, acc[f]!, r);
-      b.finishRow(firstRow + r + 1);
+    const cols = ArrowReader.columnar ? (this.columns ??= new Columns(b)) : null;
+    for (let r0 = 0; r0 < n; r0 += SLICE) {
+      const m = Math.min(SLICE, n - r0);
+      if (cols === null || !cols.fill(acc, r0, m)) {
+        for (let r = r0; r < r0 + m; r++) this.row(acc, r, firstRow);
+        continue;
+      }
+      const marked = cols.marked;
+      let j = 0;
+      while (j < m) {
+        if (marked[j] === 1) {
+          this.row(acc, r0 + j, firstRow);
+          j++;
+          continue;
+        }
+        let e = j + 1;
+        while (e < m && marked[e] === 0) e++;
+        // block row j is batch row r0 + j, file row firstRow + r0 + j + 1
+        b.acceptRows(cols.block, j, e, firstRow + r0 + 1);
+        j = e;
+      }
     }
+  }
+
+  /** Row r of the record batch, the row-by-row way. */
+  private row(acc: Access[], r: number, firstRow: number): void {
+    const b = this.builder;
+    for (let f = 0; f < b.nf; f++) setValue(b, f, acc[f]!, r);
+    b.finishRow(firstRow + r + 1);
   }
 
   /** Read one Arrow file or stream; `format` from the magic bytes. */

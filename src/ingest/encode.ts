@@ -179,7 +179,6 @@ export function countMissing(table: Record<string, Record<string, number>>, fiel
  * instead of a million scattered hash-table probes.
  */
 class LateDuplicates {
-  private keys = new Float64Array(1 << 16);
   private n = 0;
   private readonly parts: {
     start: number;
@@ -188,6 +187,8 @@ class LateDuplicates {
     lines: Float64Array;
     model: Uint8Array;
     request: ByteColumn;
+    /** per row, its key (NaN: no request id); kept per batch, not in one growing array copied as it grows */
+    keys: Float64Array;
     /** per row, a bit per emitted field: missing (what unaccepting the row takes back) */
     missing: Uint8Array;
   }[] = [];
@@ -204,20 +205,13 @@ class LateDuplicates {
 
   add(raw: RawBatch): void {
     const n = raw.n;
-    if (this.n + n > this.keys.length) {
-      let cap = this.keys.length * 2;
-      while (cap < this.n + n) cap *= 2;
-      const next = new Float64Array(cap);
-      next.set(this.keys.subarray(0, this.n));
-      this.keys = next;
-    }
     const req = raw.texts[this.rf]!;
     const { bytes, start, len } = req;
-    const keys = this.keys;
+    const keys = new Float64Array(n);
     const model = raw.model;
     for (let i = 0; i < n; i++) {
       const l = len[i]!;
-      keys[this.n + i] = l < 0 ? NaN : requestKey(bytes, start[i]!, start[i]! + l, model[i]!);
+      keys[i] = l < 0 ? NaN : requestKey(bytes, start[i]!, start[i]! + l, model[i]!);
     }
     const stride = this.stride;
     const missing = new Uint8Array(n * stride);
@@ -233,23 +227,23 @@ class LateDuplicates {
         for (let i = 0; i < n; i++) if (l[i]! < 0) missing[i * stride + byte]! |= bit;
       }
     });
-    this.parts.push({ start: this.n, n, file: raw.file, lines: raw.lines, model, request: req, missing });
+    this.parts.push({ start: this.n, n, file: raw.file, lines: raw.lines, model, request: req, keys, missing });
     this.n += n;
   }
 
   finish(account: IngestAccount, models: string[]): Int32Array | null {
-    const n = this.n;
-    const keys = this.keys.subarray(0, n);
-    const twice = repeatedKeys(keys);
+    const twice = repeatedKeys(this.parts.map((p) => p.keys));
     if (twice === null) return null;
     // the rows of each repeated key, in row order; a row is a duplicate of an earlier one with the same bytes and model
     const groups = new Map<number, number[]>();
-    for (let r = 0; r < n; r++) {
-      const k = keys[r]!;
-      if (!twice.has(k)) continue;
-      const g = groups.get(k);
-      if (g) g.push(r);
-      else groups.set(k, [r]);
+    for (const p of this.parts) {
+      for (let i = 0; i < p.n; i++) {
+        const k = p.keys[i]!;
+        if (!twice.has(k)) continue;
+        const g = groups.get(k);
+        if (g) g.push(p.start + i);
+        else groups.set(k, [p.start + i]);
+      }
     }
     const drop: number[] = [];
     for (const rows of groups.values()) {
@@ -312,26 +306,30 @@ class LateDuplicates {
 }
 
 /**
- * The keys (53-bit integers; NaN: none) that occur more than once, or null. A counting sort on the top
+ * The keys (53-bit integers; NaN: none), in one array or several, that occur more than once, or null. A counting sort on the top
  * 17 bits puts equal keys in one bucket of a few keys, each then checked against the others (sorted
  * first when big): two sequential passes, where a sort of a million doubles takes several times longer.
  */
-export function repeatedKeys(keys: Float64Array): Set<number> | null {
-  const n = keys.length;
+export function repeatedKeys(chunks: Float64Array | Float64Array[]): Set<number> | null {
+  const all = Array.isArray(chunks) ? chunks : [chunks];
   const BITS = 17;
   const buckets = 1 << BITS;
   const scale = 2 ** (BITS - 53);
   const end = new Int32Array(buckets + 1);
-  for (let i = 0; i < n; i++) {
-    const k = keys[i]!;
-    if (k === k) end[Math.floor(k * scale) + 1]!++;
+  for (const keys of all) {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      if (k === k) end[Math.floor(k * scale) + 1]!++;
+    }
   }
   for (let b = 0; b < buckets; b++) end[b + 1]! += end[b]!;
   const pos = end.slice(0, buckets);
   const out = new Float64Array(end[buckets]!);
-  for (let i = 0; i < n; i++) {
-    const k = keys[i]!;
-    if (k === k) out[pos[Math.floor(k * scale)]!++] = k;
+  for (const keys of all) {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      if (k === k) out[pos[Math.floor(k * scale)]!++] = k;
+    }
   }
   let twice: Set<number> | null = null;
   for (let b = 0; b < buckets; b++) {

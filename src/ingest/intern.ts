@@ -374,6 +374,50 @@ export class ByteColumnBuilder {
     this.used = o + l;
   }
 
+  /**
+   * Rows [j0, j1) of a byte column, as pushBytes and pushMissing row by row would push them. When
+   * the rows' bytes lie in order in `col.bytes` (an Arrow utf8 column), the span they cover is copied
+   * in one go (with whatever bytes lie between: a null's, say) and each row points into it.
+   */
+  pushRows(col: ByteColumn, j0: number, j1: number): void {
+    const { bytes, start, len } = col;
+    let lo = -1;
+    let hi = 0;
+    let total = 0;
+    let ordered = true;
+    for (let j = j0; j < j1; j++) {
+      const l = len[j]!;
+      if (l < 0) continue;
+      const s = start[j]!;
+      if (lo < 0) lo = s;
+      else if (s < hi) ordered = false;
+      hi = s + l;
+      total += l;
+    }
+    if (!ordered || lo < 0 || hi - lo > 2 * total + 64) {
+      for (let j = j0; j < j1; j++) {
+        const l = len[j]!;
+        if (l < 0) this.pushMissing();
+        else this.pushBytes(bytes, start[j]!, start[j]! + l);
+      }
+      return;
+    }
+    if (this.used + (hi - lo) > this.bytes.length) this.grow(hi - lo);
+    this.bytes.set(bytes.subarray(lo, hi), this.used);
+    const shift = this.used - lo;
+    const outStart = this.start;
+    const outLen = this.len;
+    let n = this.n;
+    for (let j = j0; j < j1; j++) {
+      const l = len[j]!;
+      // (a missing value's start is never read)
+      outStart[n] = l < 0 ? this.used : start[j]! + shift;
+      outLen[n++] = l;
+    }
+    this.n = n;
+    this.used += hi - lo;
+  }
+
   pushText(text: string): void {
     if (this.used + 3 * text.length > this.bytes.length) this.grow(3 * text.length);
     const l = this.bytes.write(text, this.used, 'utf8');
