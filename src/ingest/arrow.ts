@@ -225,6 +225,11 @@ class Columns {
     this.block = { model: new Uint8Array(SLICE), nums: this.nums, texts: this.texts };
   }
 
+  /** Let go of the record batch's buffers the text columns point into. */
+  release(): void {
+    for (const t of this.texts) if (t) t.bytes = NO_BYTES;
+  }
+
   /** Type rows [r0, r0 + m) (m <= SLICE) into `block` (its row 0 is r0) and mark them; false: this slice goes row by row. */
   fill(acc: Access[], r0: number, m: number): boolean {
     const b = this.b;
@@ -254,14 +259,18 @@ class Columns {
     return true;
   }
 
-  /** The model code of each row (missing or unknown: marked), found as finishRow finds it, in row order. */
+  /**
+   * The model code of each row; a row whose model is missing or not yet known is marked (with
+   * acceptAnyModel, finishRow adds a new model when its row comes: models are added in row order,
+   * and only by rows that reach finishRow).
+   */
   private modelCodes(col: ByteColumn, m: number): void {
     const { bytes, start, len } = col;
     const out = this.block.model;
     const marked = this.marked;
     for (let j = 0; j < m; j++) {
       const l = len[j]!;
-      const c = l < 0 ? -1 : this.b.modelOfBytes(bytes, start[j]!, start[j]! + l);
+      const c = l < 0 ? -1 : this.b.knownModel(bytes, start[j]!, start[j]! + l);
       if (c < 0) marked[j] = 1;
       else out[j] = c;
     }
@@ -333,6 +342,8 @@ function numberColumn(a: Access, kind: number, r0: number, m: number, out: Float
       return true;
     case A_NUM: {
       const num = a.num!;
+      // a buffer shorter than its rows (a corrupt file): the row-by-row way says what it reads there
+      if (num.length < off + m) return false;
       const scale = a.scale;
       for (let j = 0; j < m; j++) {
         if (isNull(nulls, off + j)) {
@@ -348,6 +359,7 @@ function numberColumn(a: Access, kind: number, r0: number, m: number, out: Float
     case A_BIG: {
       // Number(v) of a 64-bit integer is hi * 2^32 + lo rounded once: the same sum, computed from its halves
       const big = a.big!;
+      if (big.length < off + m) return false;
       const words = new Int32Array(big.buffer, big.byteOffset, 2 * big.length);
       const unsigned = big instanceof BigUint64Array;
       const scale = a.scale;
@@ -463,6 +475,7 @@ export class ArrowReader {
         j = e;
       }
     }
+    cols?.release();
   }
 
   /** Row r of the record batch, the row-by-row way. */

@@ -647,8 +647,12 @@ export class BatchBuilder {
     return code;
   }
 
-  /** The code of a model name given as UTF-8 bytes, or -1 when it is not one of the plan's (see finishRow). */
-  modelOfBytes(buf: Uint8Array, s: number, e: number): number {
+  /**
+   * The code of a model already known (the plan's, or one added since), given as UTF-8 bytes; -1
+   * otherwise. Adds nothing: a reader checking rows ahead of finishRow (arrow.ts Columns) leaves a
+   * new model to finishRow, which adds it in row order (with acceptAnyModel).
+   */
+  knownModel(buf: Uint8Array, s: number, e: number): number {
     const len = e - s;
     const mb = this.modelBytes;
     outer: for (let c = 0; c < mb.length; c++) {
@@ -657,7 +661,12 @@ export class BatchBuilder {
       for (let k = 0; k < len; k++) if (b[k] !== buf[s + k]) continue outer;
       return c;
     }
-    if (!this.acceptAnyModel || mb.length >= MAX_MODELS) return -1;
+    return -1;
+  }
+
+  private modelOfBytes(buf: Uint8Array, s: number, e: number): number {
+    const c = this.knownModel(buf, s, e);
+    if (c >= 0 || !this.acceptAnyModel || this.modelBytes.length >= MAX_MODELS) return c;
     return this.addModel(decodeUtf8(buf, s, e));
   }
 

@@ -11,16 +11,28 @@ import { join } from 'node:path';
 import {
   Bool,
   Dictionary,
+  Field,
   Float32,
   Float64,
   Int32,
   Int64,
   Int8,
+  LargeUtf8,
+  RecordBatch,
+  Schema,
+  Struct,
   Table,
+  TimestampMicrosecond,
   TimestampMillisecond,
+  TimestampNanosecond,
+  TimestampSecond,
+  Uint32,
+  Uint64,
   Utf8,
+  makeData,
   tableToIPC,
   vectorFromArray,
+  type Data,
   type DataType,
 } from 'apache-arrow';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -121,6 +133,26 @@ function makeLog(name: string, seed: number, n: number, batches: number, v: Vari
   return { file, stream };
 }
 
+function batchOf(cols: Record<string, Data>, n: number): RecordBatch {
+  const schema = new Schema(Object.entries(cols).map(([k, d]) => new Field(k, d.type, true)));
+  return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children: Object.values(cols) }));
+}
+
+const utf8 = (xs: (string | null)[]): Data => vectorFromArray(xs, new Utf8()).data[0]!;
+
+/** A utf8 column from raw bytes (which need not be valid UTF-8). */
+function rawUtf8(values: number[][]): Data {
+  const offsets = new Int32Array(values.length + 1);
+  values.forEach((v, i) => (offsets[i + 1] = offsets[i]! + v.length));
+  return makeData({ type: new Utf8(), length: values.length, nullCount: 0, valueOffsets: offsets, data: Uint8Array.from(values.flat()) });
+}
+
+function writeBatches(name: string, batches: RecordBatch[]): string {
+  const path = join(tmp, `${name.replace(/[^a-z0-9-]+/gi, '-')}.arrow`);
+  writeFileSync(path, tableToIPC(new Table(batches), 'file'));
+  return path;
+}
+
 /** Everything a read gives, in plain values: every batch's columns (strings decoded), the account, or the error. */
 async function readAll(path: string, plan: ReadPlan, options: LogReadOptions, columnar: boolean): Promise<unknown> {
   ArrowReader.columnar = columnar;
@@ -138,7 +170,7 @@ async function readAll(path: string, plan: ReadPlan, options: LogReadOptions, co
       batches.push({ n: b.length, model: Array.from(b.model), cols });
     }
   } catch (e) {
-    return { error: (e as Error).message, exit: (e as { exit?: string }).exit, account: read.account };
+    return { error: (e as Error).message, exit: (e as { exit?: string }).exit, account: read.account, models: read.models };
   }
   return { batches, account: read.account, models: read.models, duplicates: read.duplicates() };
 }
@@ -206,6 +238,87 @@ describe('Arrow: typing a column at a time gives what typing row by row gives', 
     } finally {
       spy.mockRestore();
       rows.mockRestore();
+    }
+  });
+
+  // found by a reviewer: checking models ahead of finishRow must add none (acceptAnyModel adds them in row order)
+  it('with any model: a model name that is not valid UTF-8, a new model in a slice, --strict', async () => {
+    const bad = [0xff];
+    const cases: [string, Data[], number][] = [
+      ['bad bytes', [rawUtf8([[0x61], bad, bad, bad]), utf8(['u1', 'u2', null, 'u4'])], 4],
+      ['bad bytes, every other user missing', [rawUtf8(Array.from({ length: 300 }, () => bad)), utf8(Array.from({ length: 300 }, (_, i) => (i % 2 ? null : 'u')))], 300],
+      ['new models mid-slice', [utf8(['a', 'b', 'c', 'a', 'd', 'b']), utf8([null, 'u', 'u', 'u', null, 'u'])], 6],
+    ];
+    const plan: ReadPlan = { fields: [field('model', 'string', true), field('user', 'string', true)], modelField: 'model', models: [], requestField: null, acceptAnyModel: true };
+    for (const [name, [model, user], n] of cases) {
+      const path = writeBatches(`any-${name}`, [batchOf({ model: model!, user: user! }, n)]);
+      for (const options of [{}, { strict: true }] as LogReadOptions[]) {
+        expect(await readAll(path, plan, options, true), name).toEqual(await readAll(path, plan, options, false));
+      }
+    }
+    // a number read from text sends the slice row by row after the model column was read
+    const path = writeBatches('any-fallback', [batchOf({ model: rawUtf8([bad, bad, bad]), user: utf8(['u', 'u', 'u']), x: utf8(['1', '2', '3']) }, 3)]);
+    const withX = { ...plan, fields: [...plan.fields, field('x', 'number')] };
+    const both = [await readAll(path, withX, {}, true), await readAll(path, withX, {}, false)];
+    expect(both[0]).toEqual(both[1]);
+    expect((both[1] as { models: string[] }).models).toHaveLength(3);
+  });
+
+  it('a values buffer shorter than its rows (a corrupt file) reads as row by row', async () => {
+    const n = 4;
+    const model = utf8(['champion', 'champion', 'champion', 'champion']);
+    const user = utf8(['u', 'u', 'u', 'u']);
+    const columns: [string, Data][] = [
+      ['uint64', makeData({ type: new Uint64(), length: n, nullCount: 0, data: new BigUint64Array([1n, 0n]) })],
+      ['int64', makeData({ type: new Int64(), length: n, nullCount: 0, data: new BigInt64Array([1n, 0n]) })],
+      ['int32', makeData({ type: new Int32(), length: n, nullCount: 0, data: new Int32Array([1, 0]) })],
+    ];
+    for (const [name, x] of columns) {
+      const path = writeBatches(`short-${name}`, [batchOf({ model, user_id: user, x }, n)]);
+      for (const kind of ['number', 'flag', 'timestamp'] as const) {
+        const plan: ReadPlan = { fields: [field('model', 'string', true), field('user_id', 'string', true), field('x', kind)], modelField: 'model', models: ['champion', 'challenger'], requestField: null };
+        expect(await readAll(path, plan, {}, true), `${name} as ${kind}`).toEqual(await readAll(path, plan, {}, false));
+      }
+    }
+  });
+
+  it('every column type read as every field kind, optional or required', async () => {
+    const numbers = [0, -0, 1, 0.5, NaN, Infinity, -Infinity, null, 3.4e38, -1, 2];
+    const bigs = [0n, -1n, 1n, 2n ** 53n + 1n, -(2n ** 53n) - 3n, 2n ** 63n - 1n, -(2n ** 63n), null];
+    const ubigs = [0n, 1n, 2n ** 64n - 1n, 2n ** 63n, 2n ** 53n + 1n, null];
+    const raw = BigInt64Array.from(bigs.filter((x) => x !== null));
+    const stamps = (type: DataType): Data => makeData({ type, length: raw.length, nullCount: 0, data: raw } as never);
+    const texts = ['', null, 'x', 'NaN', 'inf', '-Infinity', '1e999', '0x10', ' 1', '1.0', 'true', 'é', '1', '0'];
+    const columns: [string, Data][] = [
+      ['float64', vectorFromArray(numbers, new Float64()).data[0]!],
+      ['float32', vectorFromArray(numbers, new Float32()).data[0]!],
+      ['int8', vectorFromArray(numbers.map((x) => (x === null || !Number.isFinite(x) ? null : Math.trunc(x))), new Int8()).data[0]!],
+      ['uint32', vectorFromArray(numbers.map((x) => (x === null || !Number.isFinite(x) ? null : Math.abs(Math.trunc(x)))), new Uint32()).data[0]!],
+      ['int64', vectorFromArray(bigs, new Int64()).data[0]!],
+      ['uint64', vectorFromArray(ubigs, new Uint64()).data[0]!],
+      ['timestamp s', stamps(new TimestampSecond())],
+      ['timestamp us', stamps(new TimestampMicrosecond())],
+      ['timestamp ns', stamps(new TimestampNanosecond())],
+      ['bool', vectorFromArray([true, false, null, true, null, false], new Bool()).data[0]!],
+      ['utf8', vectorFromArray(texts, new Utf8()).data[0]!],
+      ['large utf8', vectorFromArray(texts, new LargeUtf8()).data[0]!],
+      ['dictionary int8', vectorFromArray(texts, new Dictionary(new Utf8(), new Int8())).data[0]!],
+      ['dictionary uint32', vectorFromArray(texts, new Dictionary(new Utf8(), new Uint32())).data[0]!],
+    ];
+    for (const [name, x] of columns) {
+      const n = x.length;
+      const path = writeBatches(`kind-${name}`, [batchOf({ model: utf8(Array.from({ length: n }, (_, i) => (i % 3 ? 'champion' : 'challenger'))), user_id: utf8(Array(n).fill('u')), x }, n)]);
+      for (const kind of ['number', 'flag', 'timestamp', 'string', 'label'] as const) {
+        for (const required of [false, true]) {
+          const plan: ReadPlan = {
+            fields: [field('model', 'string', true), field('user_id', 'string', true), field('x', kind, required, kind === 'flag' ? { truthyStrings: true } : {})],
+            modelField: 'model',
+            models: ['champion', 'challenger'],
+            requestField: null,
+          };
+          expect(await readAll(path, plan, {}, true), `${name} as ${kind}${required ? ', required' : ''}`).toEqual(await readAll(path, plan, {}, false));
+        }
+      }
     }
   });
 

@@ -59,6 +59,11 @@ describe('repeatedKeys', () => {
     keys[3] = 2 ** 53 - 1;
     keys[4] = 2 ** 53 - 1;
     expect(sorted(repeatedKeys(keys))).toEqual([...planted].sort((a, b) => a - b));
+    // the same keys in several arrays (one per batch, some empty): the same answer
+    const cuts = [0, 0, 1, 3, 4, 16_384, 70_000, 70_001, 99_999, 100_000, 100_000];
+    const chunks = cuts.slice(1).map((end, k) => keys.slice(cuts[k], end));
+    expect(sorted(repeatedKeys(chunks))).toEqual([...planted].sort((a, b) => a - b));
+    expect(repeatedKeys([keys.slice(0, 50_000), Float64Array.from([1, 2, 3])])).toEqual(repeatedKeys(Float64Array.from([...keys.slice(0, 50_000), 1, 2, 3])));
   });
 
   it('one key many times, and many keys in one bucket (the sorted path)', () => {
