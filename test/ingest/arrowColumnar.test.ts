@@ -5,7 +5,7 @@
  * with every kind of value that is rejected or missing, in the column types that take either way,
  * under several plans and options, by reading each file both ways and comparing everything.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -18,6 +18,8 @@ import {
   Int64,
   Int8,
   LargeUtf8,
+  Message,
+  MessageHeader,
   RecordBatch,
   Schema,
   Struct,
@@ -40,7 +42,7 @@ import { ArrowReader } from '../../src/ingest/arrow.js';
 import { BatchBuilder } from '../../src/ingest/builder.js';
 import { readLogs, type LogReadOptions } from '../../src/ingest/index.js';
 import type { ReadPlan } from '../../src/ingest/types.js';
-import { contractPlan, field } from './helpers.js';
+import { contractPlan, field, LOGS } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'abtool-arrow-columnar-'));
 
@@ -319,6 +321,30 @@ describe('Arrow: typing a column at a time gives what typing row by row gives', 
           expect(await readAll(path, plan, {}, true), `${name} as ${kind}${required ? ', required' : ''}`).toEqual(await readAll(path, plan, {}, false));
         }
       }
+    }
+  });
+
+  it('an Arrow stream cut at any byte: cut inside a message is an error naming the rows read, cut between messages reads what is there', async () => {
+    const clean = readFileSync(join(LOGS, 'clean.arrows'));
+    // where each message ends (length prefix, metadata, body), and those that end a record batch
+    const ends: number[] = [];
+    const afterBatch: number[] = [];
+    for (let p = 0; p < clean.length; ) {
+      const len = clean.readInt32LE(p + 4);
+      const message = Message.decode(clean.subarray(p + 8, p + 8 + len));
+      p += 8 + len + message.bodyLength;
+      ends.push(p);
+      if (message.headerType === MessageHeader.RecordBatch) afterBatch.push(p);
+    }
+    expect(afterBatch.length).toBeGreaterThan(1);
+    expect(ends.at(-1)).toBe(clean.length); // the end-of-stream marker
+    const plan = contractPlan();
+    for (let cut = 8; cut <= clean.length; cut += cut < afterBatch.at(-1)! - 64 ? 5 : 1) {
+      const path = join(tmp, `cut-${cut}.arrows`);
+      writeFileSync(path, clean.subarray(0, cut));
+      const got = (await readAll(path, plan, {}, true)) as { error?: string };
+      if (afterBatch.includes(cut) || cut === clean.length) expect(got.error, `cut at ${cut}`).toBeUndefined();
+      else if (!ends.includes(cut)) expect(got.error, `cut at ${cut}`).toMatch(/Arrow data — \d+ rows read before the error/);
     }
   });
 
