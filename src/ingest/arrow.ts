@@ -622,7 +622,8 @@ export class ArrowReader {
       chunks.destroy();
       await fh.close();
     }
-    // a file cut in its first message's metadata reads as an empty stream: the cut is an error all the same
+    // a cut the reader took for the end of the stream (in a length prefix, or in the first message's
+    // metadata) is an error all the same
     if (cut.what !== null) throw cutError();
   }
 
