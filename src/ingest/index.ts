@@ -69,6 +69,11 @@ export interface LogReadOptions extends ReadOptions {
    * them instead of in new memory
    */
   recycle?: boolean;
+  /**
+   * a threaded read: called once every reading thread has parsed its input (its last batches may still
+   * wait here to be encoded): a core is free from then on
+   */
+  onParsed?: () => void;
 }
 
 export interface LogRead {
@@ -231,7 +236,7 @@ async function* readThreaded(
   parts: WorkerInput['part'][],
   plan: ReadPlan,
   account: IngestAccount,
-  options: ReadOptions & Pick<LogReadOptions, 'lateDuplicates' | 'recycle'>,
+  options: ReadOptions & Pick<LogReadOptions, 'lateDuplicates' | 'recycle' | 'onParsed'>,
   report: (bytes: number, rows: number) => void,
 ): AsyncGenerator<Batch, Int32Array | null> {
   const { fields, rf } = resolveFields(plan);
@@ -245,8 +250,10 @@ async function* readThreaded(
     | { type: 'exit'; code: number };
   const queue: { p: number; m: Message }[] = [];
   let wake: (() => void) | null = null;
+  let partsDone = 0;
   const push = (p: number, m: Message): void => {
     queue.push({ p, m });
+    if (m.type === 'done' && ++partsDone === parts.length) options.onParsed?.();
     wake?.();
   };
   const consumed = parts.map(() => new Int32Array(new SharedArrayBuffer(4)));

@@ -66,6 +66,22 @@ describe('threaded reads', () => {
     expect(seen.at(-1)).toBeGreaterThan(0);
     expect(seen.every((b, i) => i === 0 || b >= seen[i - 1]!)).toBe(true);
   });
+
+  it('onParsed: once per threaded read (when every reading thread is done), never in one thread', async () => {
+    for (const options of [{ threads: true }, { threads: true, splitMinBytes: 0 }] as LogReadOptions[]) {
+      const calls: number[] = [];
+      let batches = 0;
+      const read = readLogs([LOGS + 'clean.jsonl'], contractPlan(), { ...options, batchSize: 4, onParsed: () => calls.push(batches) });
+      for await (const _ of read.batches) batches++;
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toBeLessThanOrEqual(batches);
+    }
+    let called = false;
+    for await (const _ of readLogs([LOGS + 'clean.jsonl'], contractPlan(), { threads: false, onParsed: () => (called = true) }).batches) {
+      // read in this thread
+    }
+    expect(called).toBe(false);
+  });
 });
 
 /** Split reads forced on whatever the size. */
