@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // each test file's temporary files in a directory removed after it
+    setupFiles: ['test/helpers/tmpdir.ts'],
   },
 });
