@@ -155,6 +155,14 @@ export interface RawBatch {
   lines: Float64Array;
   nums: (Float64Array | null)[];
   texts: (ByteColumn | null)[];
+  /** with late duplicates in a threaded read: their keys, worked out by the reading thread (encode.ts lateKeysOf) */
+  late?: LateKeys;
+}
+
+/** Per row of a raw batch: the key of its request id and model (NaN: none), and its missing values' bits (encode.ts lateKeysOf). */
+export interface LateKeys {
+  keys: Float64Array;
+  missing: Uint8Array;
 }
 
 /**

@@ -9,7 +9,7 @@
  * row is accepted.
  */
 import { recordRejection, strictError } from './account.js';
-import type { RawBatch, ResolvedField } from './builder.js';
+import type { LateKeys, RawBatch, ResolvedField } from './builder.js';
 import { decodeUtf8, type ByteColumn } from './intern.js';
 import type { Batch, Column, IngestAccount, Location } from './types.js';
 
@@ -178,6 +178,42 @@ export function countMissing(table: Record<string, Record<string, number>>, fiel
  * Encoder.dropDuplicates row by row, but with no dictionary of every request id: two sequential passes
  * instead of a million scattered hash-table probes.
  */
+/**
+ * What late duplicates keep of a raw batch besides its arrays: per row, the key of its request id and
+ * model (NaN: no request id), and a bit per emitted field, set when the row's value is missing (what
+ * taking the row back out of the account's counts needs). Pure: a reading thread works them out
+ * when it seals the batch, so the main thread, which the read waits on, does not.
+ */
+export function lateKeysOf(raw: RawBatch, fields: ResolvedField[], rf: number): LateKeys {
+  const n = raw.n;
+  const { bytes, start, len } = raw.texts[rf]!;
+  const keys = new Float64Array(n);
+  const model = raw.model;
+  for (let i = 0; i < n; i++) {
+    const l = len[i]!;
+    keys[i] = l < 0 ? NaN : requestKey(bytes, start[i]!, start[i]! + l, model[i]!);
+  }
+  const emitted = emittedFields(fields);
+  const stride = missingStride(emitted.length);
+  const missing = new Uint8Array(n * stride);
+  emitted.forEach((k, j) => {
+    const f = fields[k]!;
+    const byte = j >>> 3;
+    const bit = 1 << (j & 7);
+    if (f.dict === null) {
+      const v = raw.nums[k]!;
+      for (let i = 0; i < n; i++) if (Number.isNaN(v[i]!)) missing[i * stride + byte]! |= bit;
+    } else {
+      const l = raw.texts[k]!.len;
+      for (let i = 0; i < n; i++) if (l[i]! < 0) missing[i * stride + byte]! |= bit;
+    }
+  });
+  return { keys, missing };
+}
+
+const emittedFields = (fields: ResolvedField[]): number[] => fields.flatMap((f, k) => (f.emit ? [k] : []));
+const missingStride = (emitted: number): number => Math.max(1, Math.ceil(emitted / 8));
+
 class LateDuplicates {
   private n = 0;
   private readonly parts: {
@@ -199,35 +235,15 @@ class LateDuplicates {
     private readonly fields: ResolvedField[],
     private readonly rf: number,
   ) {
-    this.emitted = fields.flatMap((f, k) => (f.emit ? [k] : []));
-    this.stride = Math.max(1, Math.ceil(this.emitted.length / 8));
+    this.emitted = emittedFields(fields);
+    this.stride = missingStride(this.emitted.length);
   }
 
   add(raw: RawBatch): void {
     const n = raw.n;
-    const req = raw.texts[this.rf]!;
-    const { bytes, start, len } = req;
-    const keys = new Float64Array(n);
-    const model = raw.model;
-    for (let i = 0; i < n; i++) {
-      const l = len[i]!;
-      keys[i] = l < 0 ? NaN : requestKey(bytes, start[i]!, start[i]! + l, model[i]!);
-    }
-    const stride = this.stride;
-    const missing = new Uint8Array(n * stride);
-    this.emitted.forEach((k, j) => {
-      const f = this.fields[k]!;
-      const byte = j >>> 3;
-      const bit = 1 << (j & 7);
-      if (f.dict === null) {
-        const v = raw.nums[k]!;
-        for (let i = 0; i < n; i++) if (Number.isNaN(v[i]!)) missing[i * stride + byte]! |= bit;
-      } else {
-        const l = raw.texts[k]!.len;
-        for (let i = 0; i < n; i++) if (l[i]! < 0) missing[i * stride + byte]! |= bit;
-      }
-    });
-    this.parts.push({ start: this.n, n, file: raw.file, lines: raw.lines, model, request: req, keys, missing });
+    // (a reading thread may have worked them out already)
+    const { keys, missing } = raw.late ?? lateKeysOf(raw, this.fields, this.rf);
+    this.parts.push({ start: this.n, n, file: raw.file, lines: raw.lines, model: raw.model, request: raw.texts[this.rf]!, keys, missing });
     this.n += n;
   }
 

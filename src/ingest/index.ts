@@ -268,6 +268,7 @@ async function* readThreaded(
       ...(p > 0 ? { maxInFlight: Infinity } : {}),
       ...(part ? { part } : {}),
       ...(part?.csv ? { before: before[p]!.buffer } : {}),
+      ...(late && rf >= 0 ? { lateKeys: true } : {}),
     };
     const worker = new Worker(WORKER_URL, { workerData: input });
     worker.on('message', (m: Message) => push(p, m));

@@ -18,7 +18,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { CliError, dataError } from '../cli/exitCode.js';
 import { newAccount } from './account.js';
-import { BatchBuilder, type RawBatch, type RecycledBatch } from './builder.js';
+import { BatchBuilder, resolveFields, type RawBatch, type RecycledBatch } from './builder.js';
+import { lateKeysOf } from './encode.js';
 import { PartBefore, readSources } from './index.js';
 import type { CsvPart, CsvReader } from './csv.js';
 import { JsonlReader } from './jsonl.js';
@@ -40,6 +41,8 @@ export interface WorkerInput {
   part?: { start: number; end: number | null; format: 'jsonl' | 'csv'; csv?: Omit<CsvCut, 'cut'> };
   /** with a CSV file's second part: what the first part read, once it is done (PartBefore) */
   before?: SharedArrayBuffer;
+  /** work out each batch's late-duplicate keys here (RawBatch.late), for the main thread's LateDuplicates */
+  lateKeys?: boolean;
 }
 
 export const MAX_IN_FLIGHT = 6;
@@ -72,10 +75,13 @@ async function run(port: NonNullable<typeof parentPort>, input: WorkerInput): Pr
       if (posted - c < maxInFlight) break;
       Atomics.wait(consumed, 0, c);
     }
+    if (rf >= 0) raw.late = lateKeysOf(raw, builder.fields, rf);
     const transfer = new Set<ArrayBuffer>();
     const add = (a: { buffer: ArrayBufferLike } | null): void => {
       if (a && a.buffer instanceof ArrayBuffer) transfer.add(a.buffer);
     };
+    add(raw.late?.keys ?? null);
+    add(raw.late?.missing ?? null);
     add(raw.model);
     add(raw.lines);
     raw.nums.forEach(add);
@@ -89,6 +95,8 @@ async function run(port: NonNullable<typeof parentPort>, input: WorkerInput): Pr
     port.postMessage({ type: 'batch', raw: { ...raw, models: [...raw.models] }, bytes, rows: account.rowsSeen }, [...transfer]);
   };
   const builder = new BatchBuilder(input.plan, account, input.options, sink);
+  // the request field, when this thread works out the late-duplicate keys
+  const rf = input.lateKeys === true ? resolveFields(input.plan).rf : -1;
   // a batch's arrays, handed back by the main thread once it is done with them
   const onMessage = (m: { type: string; kit?: RecycledBatch }): void => {
     if (m.type === 'recycle' && m.kit) builder.recycle(m.kit);
