@@ -1,2 +1,6 @@
 #!/usr/bin/env node
-import '../dist/cli/main.js';
+// analyze of big inputs: start the reading thread while the CLI loads (src/ingest/prestart.ts)
+import { prestartReader } from '../dist/ingest/prestart.js';
+
+prestartReader(process.argv.slice(2));
+await import('../dist/cli/main.js');

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { bump, canonicalOrder, checkAccount, newAccount, parseMaxBadRows, REJECT_REASONS, type BadRowLimit } from './account.js';
 import type { ArrowReader } from './arrow.js';
+import { takeReader, THREADED_MIN_BYTES, WORKER_URL } from './prestart.js';
 import { BatchBuilder, resolveFields, type FileFormat, type RawBatch, type RecycledBatch } from './builder.js';
 import { countMissing, Encoder } from './encode.js';
 import type { WorkerError, WorkerInput } from './worker.js';
@@ -123,8 +124,7 @@ export function readLogs(inputs: readonly string[], plan: ReadPlan, options: Log
   return { batches: run(), account, models: plan.models, files: sources, totalBytes, duplicates: () => duplicates };
 }
 
-/** Inputs at least this big are read by a worker thread while this thread encodes (see readThreaded). */
-export const THREADED_MIN_BYTES = 8 * 1024 * 1024;
+export { THREADED_MIN_BYTES };
 
 /** A single plain JSONL or CSV file at least this big is parsed in two parts on two workers (see readThreaded). */
 export const SPLIT_MIN_BYTES = 32 * 1024 * 1024;
@@ -197,7 +197,6 @@ export function splitCut(sources: Source[], plan: ReadPlan, options: LogReadOpti
  * The worker's compiled module. From src/ingest (tests) and dist/ingest alike this is dist/ingest/worker.js;
  * when it is not there (sources run without a build) reads stay in one thread.
  */
-const WORKER_URL = new URL('../../dist/ingest/worker.js', import.meta.url);
 const WORKER_FILE = fileURLToPath(WORKER_URL);
 
 /**
@@ -270,7 +269,10 @@ async function* readThreaded(
       ...(part?.csv ? { before: before[p]!.buffer } : {}),
       ...(late && rf >= 0 ? { lateKeys: true } : {}),
     };
-    const worker = new Worker(WORKER_URL, { workerData: input });
+    // the first part's thread may have been started ahead (prestart.ts): it is handed its input
+    const ahead = p === 0 ? takeReader() : null;
+    ahead?.postMessage({ type: 'input', input });
+    const worker = ahead ?? new Worker(WORKER_URL, { workerData: input });
     worker.on('message', (m: Message) => push(p, m));
     worker.on('error', (e: Error) => push(p, { type: 'error', exit: 'internal', message: e.message, stack: e.stack }));
     worker.on('exit', (code) => push(p, { type: 'exit', code }));

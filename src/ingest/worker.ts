@@ -24,6 +24,7 @@ import { PartBefore, readSources } from './index.js';
 import type { CsvPart, CsvReader } from './csv.js';
 import { JsonlReader } from './jsonl.js';
 import { openRange, type ByteSource, type CsvCut, type Source } from './open.js';
+import type { PrestartData } from './prestart.js';
 import type { ReadOptions, ReadPlan } from './types.js';
 
 export interface WorkerInput {
@@ -171,9 +172,26 @@ async function readPart(
   return { lines: reader.lines, lastHeld: reader instanceof JsonlReader ? false : reader.lastHeld };
 }
 
+/** This thread's input: its workerData, or, for a thread started ahead (prestart.ts), its first message. */
+async function inputOf(port: NonNullable<typeof parentPort>): Promise<WorkerInput> {
+  const data = workerData as WorkerInput | PrestartData;
+  if (!('prestarted' in data)) return data;
+  // while the main thread gets ready: load the reader the input needs (the JSONL reader is loaded)
+  if (data.warm === 'arrow') void import('./arrow.js').catch(() => undefined);
+  else if (data.warm === 'csv') void import('./csv.js').catch(() => undefined);
+  return new Promise((resolve) => {
+    const first = (m: { type: string; input?: WorkerInput }): void => {
+      if (m.type !== 'input' || !m.input) return;
+      port.off('message', first);
+      resolve(m.input);
+    };
+    port.on('message', first);
+  });
+}
+
 if (parentPort) {
   const port = parentPort;
-  run(port, workerData as WorkerInput).catch((e: unknown) => {
+  inputOf(port).then((input) => run(port, input)).catch((e: unknown) => {
     let m: WorkerError;
     if (e instanceof PartReadError) m = { type: 'error', exit: 'data', message: e.message, rows: e.rows };
     else if (e instanceof CliError) m = { type: 'error', exit: e.exit, message: e.message };

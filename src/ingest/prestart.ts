@@ -1,0 +1,164 @@
+/**
+ * Start the reading thread of `abtool analyze` before the CLI has loaded its modules.
+ *
+ * A worker thread takes ~0.2 s to be ready on the bench machine (Node's own start of the thread, then
+ * compiling the reader's modules), and the main thread takes about as long to load the CLI, parse the
+ * flags and the spec before a read can begin. Started by bin/abtool.js before it loads the CLI, the
+ * reading thread's start overlaps the main thread's instead of following it: the thread waits for its
+ * WorkerInput as its first message (worker.ts), and readThreaded takes it (takeReader) instead of
+ * starting one. Only when the command is `analyze` and the inputs named on the command line reach
+ * THREADED_MIN_BYTES (what a threaded read needs), so small runs start no thread. A thread nobody
+ * takes (a bad flag, a read in one thread) is unreferenced: it does not keep the process alive.
+ *
+ * This module imports only Node's own modules (it runs before everything else), and keeps the thread
+ * on a global symbol: the CLI's bundle has its own copy of this module.
+ */
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+/** Inputs at least this big are read by a worker thread while the main thread encodes (see readThreaded). */
+export const THREADED_MIN_BYTES = 8 * 1024 * 1024;
+
+export const WORKER_URL = new URL('../../dist/ingest/worker.js', import.meta.url);
+
+/** workerData of a thread started ahead: it waits for {type: 'input', input: WorkerInput}. */
+export interface PrestartData {
+  prestarted: true;
+  /** the reader module to load while waiting, from the first input's first bytes */
+  warm: 'arrow' | 'csv' | null;
+}
+
+interface Prestarted {
+  worker: Worker;
+  failed: boolean;
+  onFail: () => void;
+}
+
+const SLOT = Symbol.for('abtool.prestartedReader');
+type Global = typeof globalThis & { [SLOT]?: Prestarted | null };
+
+/** analyze's flags that take a value (so the value is not taken for an input). */
+const VALUE_FLAGS = new Set(['--spec', '--format', '--seed', '--resamples', '--max-bad-rows', '--output', '-o']);
+
+/**
+ * The inputs named on an `analyze` command line (argv without node and the script), or null for
+ * another command. Options' values are skipped; `--flag=value` is one word.
+ */
+export function analyzeInputs(argv: readonly string[]): string[] | null {
+  if (argv[0] !== 'analyze') return null;
+  const inputs: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      inputs.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('-') && a !== '-') {
+      if (VALUE_FLAGS.has(a)) i++;
+      continue;
+    }
+    inputs.push(a);
+  }
+  return inputs;
+}
+
+/** Total bytes of the named files, and of the files directly in the named directories; the first file met. */
+function measure(inputs: string[]): { bytes: number; first: string | null } {
+  let bytes = 0;
+  let first: string | null = null;
+  const file = (path: string): void => {
+    try {
+      const st = statSync(path);
+      if (st.isFile()) {
+        bytes += st.size;
+        first ??= path;
+      } else if (st.isDirectory()) {
+        for (const name of readdirSync(path).sort()) {
+          const p = join(path, name);
+          const s = statSync(p, { throwIfNoEntry: false });
+          if (s?.isFile()) {
+            bytes += s.size;
+            first ??= p;
+          }
+        }
+      }
+    } catch {
+      // not there, not readable: the read says so
+    }
+  };
+  for (const input of inputs) if (input !== '-') file(input);
+  return { bytes, first };
+}
+
+/** Which reader module a file needs, from its first bytes (Arrow magic or stream marker; else by name). */
+function warmFor(path: string): PrestartData['warm'] {
+  let head = Buffer.alloc(0);
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const buf = Buffer.alloc(8);
+      head = buf.subarray(0, readSync(fd, buf, 0, 8, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
+  if (head.subarray(0, 6).toString('latin1') === 'ARROW1' || (head.length >= 4 && head.readInt32LE(0) === -1)) return 'arrow';
+  return /\.(csv|tsv)(\.gz)?$/i.test(path) ? 'csv' : null;
+}
+
+/**
+ * Start the reading thread ahead when `argv` (without node and the script) is an analyze of inputs of
+ * at least `minBytes`; unless ABTOOL_THREADS=0 or the built worker is missing. True when started.
+ */
+export function prestartReader(argv: readonly string[], minBytes = THREADED_MIN_BYTES): boolean {
+  const g = globalThis as Global;
+  if (g[SLOT] || process.env.ABTOOL_THREADS === '0') return false;
+  const inputs = analyzeInputs(argv);
+  if (inputs === null || inputs.length === 0) return false;
+  const { bytes, first } = measure(inputs);
+  if (bytes < minBytes || first === null) return false;
+  if (!statSync(fileURLToPath(WORKER_URL), { throwIfNoEntry: false })?.isFile()) return false;
+  const data: PrestartData = { prestarted: true, warm: warmFor(first) };
+  const slot: Prestarted = {
+    worker: new Worker(WORKER_URL, { workerData: data }),
+    failed: false,
+    onFail: () => {
+      slot.failed = true;
+    },
+  };
+  // until it is taken: not keeping the process alive, and an early failure noted, not thrown
+  slot.worker.unref();
+  slot.worker.once('error', slot.onFail);
+  slot.worker.once('exit', slot.onFail);
+  g[SLOT] = slot;
+  return true;
+}
+
+/**
+ * The reading thread started ahead, to be handed its WorkerInput (`{type: 'input', input}`), or null
+ * (none started, already taken, or it failed to start). Taken once; referenced again.
+ */
+export function takeReader(): Worker | null {
+  const g = globalThis as Global;
+  const slot = g[SLOT];
+  if (!slot) return null;
+  g[SLOT] = null;
+  slot.worker.off('error', slot.onFail);
+  slot.worker.off('exit', slot.onFail);
+  if (slot.failed) {
+    void slot.worker.terminate();
+    return null;
+  }
+  slot.worker.ref();
+  return slot.worker;
+}
+
+/** Stop a thread started ahead that nobody took (tests). */
+export async function dropReader(): Promise<void> {
+  const w = takeReader();
+  if (w) await w.terminate();
+}

@@ -1,0 +1,76 @@
+/**
+ * The reading thread started ahead (prestart.ts): started only for an analyze of big enough inputs,
+ * taken once by the next threaded read, which then gives exactly what a read with a thread of its own
+ * gives; a thread nobody takes keeps nothing alive.
+ */
+import { spawnSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { analyzeInputs, dropReader, prestartReader, takeReader } from '../../src/ingest/prestart.js';
+import { CliError } from '../../src/cli/exitCode.js';
+import { collect, contractPlan, LOGS } from './helpers.js';
+
+async function outcome(inputs: string[]): Promise<unknown> {
+  try {
+    const r = await collect(inputs, contractPlan(), { threads: true, lateDuplicates: true, recycle: true });
+    return { ...r, batches: undefined };
+  } catch (e) {
+    if (e instanceof CliError) return { exit: e.exit, message: e.message };
+    throw e;
+  }
+}
+
+describe('the reading thread started ahead', () => {
+  afterEach(async () => {
+    await dropReader();
+  });
+
+  it('the inputs of an analyze command line, not the values of its flags', () => {
+    expect(analyzeInputs(['analyze', 'a.jsonl', '--spec', 's.json', 'dir/', '--format=json', '-o', 'out.html', '-q', '--seed', '3', '-', '--max-bad-rows', '1%', '--resamples', '100', 'b.arrow'])).toEqual(['a.jsonl', 'dir/', '-', 'b.arrow']);
+    expect(analyzeInputs(['analyze', '--spec', 's.json', '--', '--odd-name.jsonl'])).toEqual(['--odd-name.jsonl']);
+    expect(analyzeInputs(['watch', 'a.jsonl'])).toBeNull();
+    expect(analyzeInputs(['--version'])).toBeNull();
+    expect(analyzeInputs([])).toBeNull();
+  });
+
+  it('starts only for analyze of inputs big enough, once, and not with ABTOOL_THREADS=0', () => {
+    const log = LOGS + 'clean.jsonl';
+    expect(prestartReader(['analyze', log, '--spec', 'x.json'], 2 ** 40)).toBe(false); // too small
+    expect(prestartReader(['watch', log, '--spec', 'x.json'], 1)).toBe(false);
+    expect(prestartReader(['analyze', '--spec', 'x.json', 'no-such-file.jsonl'], 1)).toBe(false);
+    expect(prestartReader(['analyze', '-', '--spec', 'x.json'], 1)).toBe(false);
+    const env = process.env.ABTOOL_THREADS;
+    process.env.ABTOOL_THREADS = '0';
+    try {
+      expect(prestartReader(['analyze', log], 1)).toBe(false);
+    } finally {
+      if (env === undefined) delete process.env.ABTOOL_THREADS;
+      else process.env.ABTOOL_THREADS = env;
+    }
+    expect(takeReader()).toBeNull();
+    expect(prestartReader(['analyze', log], 1)).toBe(true);
+    expect(prestartReader(['analyze', log], 1)).toBe(false); // one at a time
+    expect(takeReader()).not.toBeNull();
+    expect(takeReader()).toBeNull(); // taken once
+  });
+
+  // a directory counts the files in it; every format, a damaged file (errors come the same way)
+  it.each(['clean.jsonl', 'clean.csv', 'clean.arrow', 'clean.arrows', 'dir', 'damaged/duplicates.jsonl', 'damaged/truncated.arrow'])(
+    '%s: the read that takes it gives what a read with its own thread gives',
+    async (name) => {
+      const inputs = [LOGS + name];
+      const own = await outcome(inputs);
+      expect(prestartReader(['analyze', ...inputs, '--spec', 'x.json'], 1)).toBe(true);
+      const ahead = await outcome(inputs);
+      expect(takeReader()).toBeNull(); // the read took it
+      expect(ahead).toEqual(own);
+    },
+  );
+
+  it('a thread nobody takes does not keep the process alive', () => {
+    const script = `import { prestartReader } from ${JSON.stringify(new URL('../../dist/ingest/prestart.js', import.meta.url).href)};
+      console.log(prestartReader(['analyze', ${JSON.stringify(LOGS + 'clean.jsonl')}], 1));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('true');
+  });
+});
