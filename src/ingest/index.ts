@@ -269,8 +269,8 @@ async function* readThreaded(
       ...(part?.csv ? { before: before[p]!.buffer } : {}),
       ...(late && rf >= 0 ? { lateKeys: true } : {}),
     };
-    // the first part's thread may have been started ahead (prestart.ts): it is handed its input
-    const ahead = p === 0 ? takeReader() : null;
+    // the thread may have been started ahead (prestart.ts): it is handed its input
+    const ahead = takeReader(p);
     ahead?.postMessage({ type: 'input', input });
     const worker = ahead ?? new Worker(WORKER_URL, { workerData: input });
     worker.on('message', (m: Message) => push(p, m));

@@ -7,7 +7,8 @@
  * reading thread's start overlaps the main thread's instead of following it: the thread waits for its
  * WorkerInput as its first message (worker.ts), and readThreaded takes it (takeReader) instead of
  * starting one. Only when the command is `analyze` and the inputs named on the command line reach
- * THREADED_MIN_BYTES (what a threaded read needs), so small runs start no thread. A thread nobody
+ * THREADED_MIN_BYTES (what a threaded read needs), so small runs start no thread; two for a JSON
+ * Lines file big enough to be read in two parts (readThreaded takes thread p for part p). A thread nobody
  * takes (a bad flag, a read in one thread) is unreferenced: it does not keep the process alive.
  *
  * This module imports only Node's own modules (it runs before everything else), and keeps the thread
@@ -36,8 +37,11 @@ interface Prestarted {
   onFail: () => void;
 }
 
-const SLOT = Symbol.for('abtool.prestartedReader');
-type Global = typeof globalThis & { [SLOT]?: Prestarted | null };
+const SLOT = Symbol.for('abtool.prestartedReaders');
+type Global = typeof globalThis & { [SLOT]?: (Prestarted | null)[] };
+
+/** A single plain JSON Lines file at least this big is read in two parts (index.ts SPLIT_MIN_BYTES). */
+const SPLIT_MIN_BYTES = 32 * 1024 * 1024;
 
 /** analyze's flags that take a value (so the value is not taken for an input). */
 const VALUE_FLAGS = new Set(['--spec', '--format', '--seed', '--resamples', '--max-bad-rows', '--output', '-o']);
@@ -92,8 +96,8 @@ function measure(inputs: string[]): { bytes: number; first: string | null } {
   return { bytes, first };
 }
 
-/** Which reader module a file needs, from its first bytes (Arrow magic or stream marker; else by name). */
-function warmFor(path: string): PrestartData['warm'] {
+/** Which reader module a file needs, from its first bytes (Arrow magic or stream marker; else by name); 'gzip' for gzip. */
+function warmFor(path: string): PrestartData['warm'] | 'gzip' {
   let head = Buffer.alloc(0);
   try {
     const fd = openSync(path, 'r');
@@ -107,22 +111,32 @@ function warmFor(path: string): PrestartData['warm'] {
     return null;
   }
   if (head.subarray(0, 6).toString('latin1') === 'ARROW1' || (head.length >= 4 && head.readInt32LE(0) === -1)) return 'arrow';
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   return /\.(csv|tsv)(\.gz)?$/i.test(path) ? 'csv' : null;
 }
 
 /**
  * Start the reading thread ahead when `argv` (without node and the script) is an analyze of inputs of
- * at least `minBytes`; unless ABTOOL_THREADS=0 or the built worker is missing. True when started.
+ * at least `minBytes` (two threads for one plain JSON Lines file of at least `splitMinBytes`, which
+ * is read in two parts); unless ABTOOL_THREADS=0 or the built worker is missing. True when started.
  */
-export function prestartReader(argv: readonly string[], minBytes = THREADED_MIN_BYTES): boolean {
+export function prestartReader(argv: readonly string[], minBytes = THREADED_MIN_BYTES, splitMinBytes = SPLIT_MIN_BYTES): boolean {
   const g = globalThis as Global;
-  if (g[SLOT] || process.env.ABTOOL_THREADS === '0') return false;
+  if (g[SLOT]?.some((x) => x !== null) || process.env.ABTOOL_THREADS === '0') return false;
   const inputs = analyzeInputs(argv);
   if (inputs === null || inputs.length === 0) return false;
   const { bytes, first } = measure(inputs);
   if (bytes < minBytes || first === null) return false;
   if (!statSync(fileURLToPath(WORKER_URL), { throwIfNoEntry: false })?.isFile()) return false;
-  const data: PrestartData = { prestarted: true, warm: warmFor(first) };
+  const kind = warmFor(first);
+  const warm = kind === 'gzip' ? null : kind;
+  // one plain JSON Lines file big enough is read by two threads (unless --strict)
+  const split = kind === null && inputs.length === 1 && first === inputs[0] && bytes >= splitMinBytes && !/\.(csv|tsv)$/i.test(first) && !argv.includes('--strict');
+  g[SLOT] = Array.from({ length: split ? 2 : 1 }, () => start({ prestarted: true, warm }));
+  return true;
+}
+
+function start(data: PrestartData): Prestarted {
   const slot: Prestarted = {
     worker: new Worker(WORKER_URL, { workerData: data }),
     failed: false,
@@ -134,19 +148,19 @@ export function prestartReader(argv: readonly string[], minBytes = THREADED_MIN_
   slot.worker.unref();
   slot.worker.once('error', slot.onFail);
   slot.worker.once('exit', slot.onFail);
-  g[SLOT] = slot;
-  return true;
+  return slot;
 }
 
 /**
- * The reading thread started ahead, to be handed its WorkerInput (`{type: 'input', input}`), or null
- * (none started, already taken, or it failed to start). Taken once; referenced again.
+ * Reading thread `p` (0, or 1 for a read in two parts) started ahead, to be handed its WorkerInput
+ * (`{type: 'input', input}`), or null (none started, already taken, or it failed to start). Taken
+ * once; referenced again.
  */
-export function takeReader(): Worker | null {
+export function takeReader(p = 0): Worker | null {
   const g = globalThis as Global;
-  const slot = g[SLOT];
+  const slot = g[SLOT]?.[p];
   if (!slot) return null;
-  g[SLOT] = null;
+  g[SLOT]![p] = null;
   slot.worker.off('error', slot.onFail);
   slot.worker.off('exit', slot.onFail);
   if (slot.failed) {
@@ -157,8 +171,10 @@ export function takeReader(): Worker | null {
   return slot.worker;
 }
 
-/** Stop a thread started ahead that nobody took (tests). */
-export async function dropReader(): Promise<void> {
-  const w = takeReader();
-  if (w) await w.terminate();
+/** Stop the threads started ahead that nobody took (tests). */
+export async function dropReaders(): Promise<void> {
+  const g = globalThis as Global;
+  const n = g[SLOT]?.length ?? 0;
+  for (let p = 0; p < n; p++) await takeReader(p)?.terminate();
+  g[SLOT] = [];
 }

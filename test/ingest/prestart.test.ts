@@ -5,13 +5,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { analyzeInputs, dropReader, prestartReader, takeReader } from '../../src/ingest/prestart.js';
+import { analyzeInputs, dropReaders, prestartReader, takeReader } from '../../src/ingest/prestart.js';
 import { CliError } from '../../src/cli/exitCode.js';
 import { collect, contractPlan, LOGS } from './helpers.js';
 
-async function outcome(inputs: string[]): Promise<unknown> {
+async function outcome(inputs: string[], split = false): Promise<unknown> {
   try {
-    const r = await collect(inputs, contractPlan(), { threads: true, lateDuplicates: true, recycle: true });
+    const r = await collect(inputs, contractPlan(), { threads: true, lateDuplicates: true, recycle: true, splitMinBytes: split ? 0 : Infinity });
     return { ...r, batches: undefined };
   } catch (e) {
     if (e instanceof CliError) return { exit: e.exit, message: e.message };
@@ -21,7 +21,7 @@ async function outcome(inputs: string[]): Promise<unknown> {
 
 describe('the reading thread started ahead', () => {
   afterEach(async () => {
-    await dropReader();
+    await dropReaders();
   });
 
   it('the inputs of an analyze command line, not the values of its flags', () => {
@@ -32,7 +32,7 @@ describe('the reading thread started ahead', () => {
     expect(analyzeInputs([])).toBeNull();
   });
 
-  it('starts only for analyze of inputs big enough, once, and not with ABTOOL_THREADS=0', () => {
+  it('starts only for analyze of inputs big enough, once, and not with ABTOOL_THREADS=0', async () => {
     const log = LOGS + 'clean.jsonl';
     expect(prestartReader(['analyze', log, '--spec', 'x.json'], 2 ** 40)).toBe(false); // too small
     expect(prestartReader(['watch', log, '--spec', 'x.json'], 1)).toBe(false);
@@ -49,8 +49,10 @@ describe('the reading thread started ahead', () => {
     expect(takeReader()).toBeNull();
     expect(prestartReader(['analyze', log], 1)).toBe(true);
     expect(prestartReader(['analyze', log], 1)).toBe(false); // one at a time
-    expect(takeReader()).not.toBeNull();
+    const w = takeReader();
+    expect(w).not.toBeNull();
     expect(takeReader()).toBeNull(); // taken once
+    await w!.terminate();
   });
 
   // a directory counts the files in it; every format, a damaged file (errors come the same way)
@@ -65,6 +67,25 @@ describe('the reading thread started ahead', () => {
       expect(ahead).toEqual(own);
     },
   );
+
+  it('two threads for a JSON Lines file read in two parts, each taken by its part', async () => {
+    for (const name of ['clean.jsonl', 'damaged/duplicates.jsonl', 'damaged/malformed.jsonl']) {
+      const inputs = [LOGS + name];
+      const own = await outcome(inputs, true);
+      expect(prestartReader(['analyze', ...inputs], 1, 1)).toBe(true);
+      const ahead = await outcome(inputs, true);
+      expect([takeReader(0), takeReader(1)]).toEqual([null, null]);
+      expect(ahead, name).toEqual(own);
+    }
+    // one thread otherwise: a smaller file, CSV, gzip, --strict
+    for (const argv of [['analyze', LOGS + 'clean.jsonl'], ['analyze', LOGS + 'clean.csv'], ['analyze', LOGS + 'clean.jsonl.gz'], ['analyze', '--strict', LOGS + 'clean.jsonl']]) {
+      expect(prestartReader(argv, 1, argv[1] === LOGS + 'clean.jsonl' ? 2 ** 40 : 1)).toBe(true);
+      expect(takeReader(1), argv.join(' ')).toBeNull();
+      const w = takeReader(0);
+      expect(w).not.toBeNull();
+      await w!.terminate();
+    }
+  });
 
   it('a thread nobody takes does not keep the process alive', () => {
     const script = `import { prestartReader } from ${JSON.stringify(new URL('../../dist/ingest/prestart.js', import.meta.url).href)};
