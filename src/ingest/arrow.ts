@@ -601,10 +601,11 @@ function reuseBodyReads(reader: object): boolean {
     let got = 0;
     while (got < n) {
       const { bytesRead } = await fh.read(scratch, got, n - got, position + got);
-      if (!(bytesRead > 0)) break; // (the guarded handle has thrown already)
+      if (!(bytesRead > 0)) break; // (the guarded handle throws first)
       got += bytesRead;
     }
-    return scratch.subarray(0, n);
+    // short: what was read, never the last batch's bytes after it
+    return scratch.subarray(0, got);
   };
   return true;
 }

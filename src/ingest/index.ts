@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { bump, canonicalOrder, checkAccount, newAccount, parseMaxBadRows, REJECT_REASONS, type BadRowLimit } from './account.js';
 import type { ArrowReader } from './arrow.js';
-import { takeReader, THREADED_MIN_BYTES, WORKER_URL } from './prestart.js';
+import { dropReaders, SPLIT_MIN_BYTES, takeReader, THREADED_MIN_BYTES, WORKER_URL } from './prestart.js';
 import { BatchBuilder, resolveFields, type FileFormat, type RawBatch, type RecycledBatch } from './builder.js';
 import { countMissing, Encoder } from './encode.js';
 import type { WorkerError, WorkerInput } from './worker.js';
@@ -113,6 +113,8 @@ export function readLogs(inputs: readonly string[], plan: ReadPlan, options: Log
       if (useWorker) {
         duplicates = yield* readThreaded(sources, splitParts(sources, plan, options) ?? [undefined], plan, account, options, report);
       } else {
+        // a reading thread started ahead is not needed (prestart.ts)
+        void dropReaders();
         const builder = new BatchBuilder(plan, account, options);
         yield* readSources(sources, builder, (bytes) => report(bytes, account.rowsSeen));
       }
@@ -126,8 +128,8 @@ export function readLogs(inputs: readonly string[], plan: ReadPlan, options: Log
 
 export { THREADED_MIN_BYTES };
 
-/** A single plain JSONL or CSV file at least this big is parsed in two parts on two workers (see readThreaded). */
-export const SPLIT_MIN_BYTES = 32 * 1024 * 1024;
+/** A single plain JSONL file at least this big is parsed in two parts on two workers (see readThreaded). */
+export { SPLIT_MIN_BYTES };
 
 /**
  * A single CSV file is split only when asked (splitMinBytes, ABTOOL_SPLIT_MIN_BYTES). A read on one
@@ -270,14 +272,21 @@ async function* readThreaded(
       ...(late && rf >= 0 ? { lateKeys: true } : {}),
     };
     // the thread may have been started ahead (prestart.ts): it is handed its input
-    const ahead = takeReader(p);
-    ahead?.postMessage({ type: 'input', input });
+    let ahead = takeReader(p);
+    try {
+      ahead?.postMessage({ type: 'input', input });
+    } catch {
+      void ahead!.terminate();
+      ahead = null;
+    }
     const worker = ahead ?? new Worker(WORKER_URL, { workerData: input });
     worker.on('message', (m: Message) => push(p, m));
     worker.on('error', (e: Error) => push(p, { type: 'error', exit: 'internal', message: e.message, stack: e.stack }));
     worker.on('exit', (code) => push(p, { type: 'exit', code }));
     return worker;
   });
+  // threads started ahead that this read does not need (prestart.ts)
+  void dropReaders();
   /** messages of parts after the current one, in order (progress is reported at once) */
   const deferred: Message[][] = parts.map(() => []);
   const progress = parts.map(() => ({ bytes: 0, rows: 0 }));
@@ -346,6 +355,8 @@ async function* readThreaded(
   } finally {
     for (const [p, worker] of workers.entries()) {
       worker.removeAllListeners();
+      // an error a thread still raises (one that fails while another's error is reported) is not thrown
+      worker.on('error', () => undefined);
       // release a worker waiting for room (flow control) before stopping it
       Atomics.store(consumed[p]!, 0, 1 << 30);
       Atomics.notify(consumed[p]!, 0);

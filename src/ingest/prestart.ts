@@ -40,8 +40,8 @@ interface Prestarted {
 const SLOT = Symbol.for('abtool.prestartedReaders');
 type Global = typeof globalThis & { [SLOT]?: (Prestarted | null)[] };
 
-/** A single plain JSON Lines file at least this big is read in two parts (index.ts SPLIT_MIN_BYTES). */
-const SPLIT_MIN_BYTES = 32 * 1024 * 1024;
+/** A single plain JSON Lines file at least this big is read in two parts (index.ts SPLIT_MIN_BYTES, which is this). */
+export const SPLIT_MIN_BYTES = 32 * 1024 * 1024;
 
 /** analyze's flags that take a value (so the value is not taken for an input). */
 const VALUE_FLAGS = new Set(['--spec', '--format', '--seed', '--resamples', '--max-bad-rows', '--output', '-o']);
@@ -61,6 +61,8 @@ export function analyzeInputs(argv: readonly string[]): string[] | null {
     }
     if (a.startsWith('-') && a !== '-') {
       if (VALUE_FLAGS.has(a)) i++;
+      // short flags together (-qo FILE, -qoFILE): -o takes the rest, or else the next word
+      else if (/^-[^-]/.test(a) && a.indexOf('o') === a.length - 1) i++;
       continue;
     }
     inputs.push(a);
@@ -68,8 +70,14 @@ export function analyzeInputs(argv: readonly string[]): string[] | null {
   return inputs;
 }
 
-/** Total bytes of the named files, and of the files directly in the named directories; the first file met. */
-function measure(inputs: string[]): { bytes: number; first: string | null } {
+/** Files of a directory looked at, at most (the rest, if the bytes are not reached by then, are not). */
+const DIRECTORY_FILES = 256;
+
+/**
+ * Total bytes of the named files, and of the files directly in the named directories (up to
+ * DIRECTORY_FILES each, and no further than `enough` bytes); the first file met.
+ */
+function measure(inputs: string[], enough: number): { bytes: number; first: string | null } {
   let bytes = 0;
   let first: string | null = null;
   const file = (path: string): void => {
@@ -79,7 +87,8 @@ function measure(inputs: string[]): { bytes: number; first: string | null } {
         bytes += st.size;
         first ??= path;
       } else if (st.isDirectory()) {
-        for (const name of readdirSync(path).sort()) {
+        for (const name of readdirSync(path).sort().slice(0, DIRECTORY_FILES)) {
+          if (bytes >= enough) break;
           const p = join(path, name);
           const s = statSync(p, { throwIfNoEntry: false });
           if (s?.isFile()) {
@@ -92,18 +101,22 @@ function measure(inputs: string[]): { bytes: number; first: string | null } {
       // not there, not readable: the read says so
     }
   };
-  for (const input of inputs) if (input !== '-') file(input);
+  for (const input of inputs) file(input);
   return { bytes, first };
 }
 
-/** Which reader module a file needs, from its first bytes (Arrow magic or stream marker; else by name); 'gzip' for gzip. */
-function warmFor(path: string): PrestartData['warm'] | 'gzip' {
+/**
+ * What a file looks like from its first bytes: Arrow (magic or a stream's continuation marker), gzip,
+ * JSON Lines (a '{' first, after a byte order mark and blanks), else CSV by its name; null: unknown.
+ * Only a guess for starting threads: the read decides for itself.
+ */
+function kindOf(path: string): 'arrow' | 'gzip' | 'jsonl' | 'csv' | null {
   let head = Buffer.alloc(0);
   try {
     const fd = openSync(path, 'r');
     try {
-      const buf = Buffer.alloc(8);
-      head = buf.subarray(0, readSync(fd, buf, 0, 8, 0));
+      const buf = Buffer.alloc(64);
+      head = buf.subarray(0, readSync(fd, buf, 0, 64, 0));
     } finally {
       closeSync(fd);
     }
@@ -112,7 +125,16 @@ function warmFor(path: string): PrestartData['warm'] | 'gzip' {
   }
   if (head.subarray(0, 6).toString('latin1') === 'ARROW1' || (head.length >= 4 && head.readInt32LE(0) === -1)) return 'arrow';
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  return /\.(csv|tsv)(\.gz)?$/i.test(path) ? 'csv' : null;
+  if (/^(\ufeff)?\s*\{/.test(head.toString('utf8'))) return 'jsonl';
+  return /\.(csv|tsv)$/i.test(path) ? 'csv' : null;
+}
+
+/** The size from which one file is read in two parts, as index.ts splitParts decides it (ABTOOL_SPLIT_MIN_BYTES, else JSON Lines from SPLIT_MIN_BYTES). */
+function splitFrom(kind: ReturnType<typeof kindOf>): number {
+  const env = process.env.ABTOOL_SPLIT_MIN_BYTES;
+  const asked = env !== undefined && env.trim() !== '' && Number(env) >= 0 ? Number(env) : undefined;
+  if (kind === 'jsonl') return asked ?? SPLIT_MIN_BYTES;
+  return kind === 'csv' ? (asked ?? Infinity) : Infinity;
 }
 
 /**
@@ -120,18 +142,19 @@ function warmFor(path: string): PrestartData['warm'] | 'gzip' {
  * at least `minBytes` (two threads for one plain JSON Lines file of at least `splitMinBytes`, which
  * is read in two parts); unless ABTOOL_THREADS=0 or the built worker is missing. True when started.
  */
-export function prestartReader(argv: readonly string[], minBytes = THREADED_MIN_BYTES, splitMinBytes = SPLIT_MIN_BYTES): boolean {
+export function prestartReader(argv: readonly string[], minBytes = THREADED_MIN_BYTES, splitMinBytes?: number): boolean {
   const g = globalThis as Global;
   if (g[SLOT]?.some((x) => x !== null) || process.env.ABTOOL_THREADS === '0') return false;
   const inputs = analyzeInputs(argv);
-  if (inputs === null || inputs.length === 0) return false;
-  const { bytes, first } = measure(inputs);
+  // (stdin among the inputs: the read is on one thread)
+  if (inputs === null || inputs.length === 0 || inputs.includes('-')) return false;
+  const { bytes, first } = measure(inputs, minBytes);
   if (bytes < minBytes || first === null) return false;
   if (!statSync(fileURLToPath(WORKER_URL), { throwIfNoEntry: false })?.isFile()) return false;
-  const kind = warmFor(first);
-  const warm = kind === 'gzip' ? null : kind;
-  // one plain JSON Lines file big enough is read by two threads (unless --strict)
-  const split = kind === null && inputs.length === 1 && first === inputs[0] && bytes >= splitMinBytes && !/\.(csv|tsv)$/i.test(first) && !argv.includes('--strict');
+  const kind = kindOf(first);
+  const warm = kind === 'arrow' || kind === 'csv' ? kind : null;
+  // one plain JSON Lines (or, when asked, CSV) file big enough is read by two threads (not with --strict)
+  const split = inputs.length === 1 && first === inputs[0] && bytes >= (splitMinBytes ?? splitFrom(kind)) && (kind === 'jsonl' || kind === 'csv') && !argv.includes('--strict');
   g[SLOT] = Array.from({ length: split ? 2 : 1 }, () => start({ prestarted: true, warm }));
   return true;
 }
@@ -171,10 +194,10 @@ export function takeReader(p = 0): Worker | null {
   return slot.worker;
 }
 
-/** Stop the threads started ahead that nobody took (tests). */
+/** Stop the threads started ahead that nobody took: a read calls it once it has taken what it needs. */
 export async function dropReaders(): Promise<void> {
   const g = globalThis as Global;
-  const n = g[SLOT]?.length ?? 0;
-  for (let p = 0; p < n; p++) await takeReader(p)?.terminate();
+  const slots = g[SLOT] ?? [];
   g[SLOT] = [];
+  await Promise.all(slots.map((slot) => (slot === null ? undefined : slot.worker.terminate())));
 }

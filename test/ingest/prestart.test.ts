@@ -4,6 +4,9 @@
  * gives; a thread nobody takes keeps nothing alive.
  */
 import { spawnSync } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { analyzeInputs, dropReaders, prestartReader, takeReader } from '../../src/ingest/prestart.js';
 import { CliError } from '../../src/cli/exitCode.js';
@@ -27,6 +30,9 @@ describe('the reading thread started ahead', () => {
   it('the inputs of an analyze command line, not the values of its flags', () => {
     expect(analyzeInputs(['analyze', 'a.jsonl', '--spec', 's.json', 'dir/', '--format=json', '-o', 'out.html', '-q', '--seed', '3', '-', '--max-bad-rows', '1%', '--resamples', '100', 'b.arrow'])).toEqual(['a.jsonl', 'dir/', '-', 'b.arrow']);
     expect(analyzeInputs(['analyze', '--spec', 's.json', '--', '--odd-name.jsonl'])).toEqual(['--odd-name.jsonl']);
+    // short flags together, as commander reads them: -qo takes the next word, -qoFILE and -oFILE their rest
+    expect(analyzeInputs(['analyze', '-qo', 'out.json', 'a.jsonl', '--spec=s.json'])).toEqual(['a.jsonl']);
+    expect(analyzeInputs(['analyze', '-qoout.json', 'a.jsonl', '-oout.json', '-q', 'b.jsonl'])).toEqual(['a.jsonl', 'b.jsonl']);
     expect(analyzeInputs(['watch', 'a.jsonl'])).toBeNull();
     expect(analyzeInputs(['--version'])).toBeNull();
     expect(analyzeInputs([])).toBeNull();
@@ -77,14 +83,52 @@ describe('the reading thread started ahead', () => {
       expect([takeReader(0), takeReader(1)]).toEqual([null, null]);
       expect(ahead, name).toEqual(own);
     }
-    // one thread otherwise: a smaller file, CSV, gzip, --strict
-    for (const argv of [['analyze', LOGS + 'clean.jsonl'], ['analyze', LOGS + 'clean.csv'], ['analyze', LOGS + 'clean.jsonl.gz'], ['analyze', '--strict', LOGS + 'clean.jsonl']]) {
-      expect(prestartReader(argv, 1, argv[1] === LOGS + 'clean.jsonl' ? 2 ** 40 : 1)).toBe(true);
-      expect(takeReader(1), argv.join(' ')).toBeNull();
-      const w = takeReader(0);
-      expect(w).not.toBeNull();
-      await w!.terminate();
+    // one thread otherwise: a file under the split size, CSV (split only when asked), gzip, Arrow,
+    // --strict, two files; JSON Lines is told by its content, whatever its name
+    const txt = join(tmpdir(), 'jsonl-by-content.txt');
+    copyFileSync(LOGS + 'clean.jsonl', txt);
+    const noName = join(tmpdir(), 'csv-without-extension');
+    copyFileSync(LOGS + 'clean.csv', noName);
+    const cases: [string[], number][] = [
+      [['analyze', LOGS + 'clean.jsonl'], 1],
+      [['analyze', LOGS + 'clean.csv'], 1],
+      [['analyze', noName], 1],
+      [['analyze', LOGS + 'clean.jsonl.gz'], 1],
+      [['analyze', LOGS + 'clean.arrow'], 1],
+      [['analyze', '--strict', txt], 1],
+      [['analyze', txt, LOGS + 'clean.jsonl'], 1],
+      [['analyze', txt], 2],
+    ];
+    const env = process.env.ABTOOL_SPLIT_MIN_BYTES;
+    try {
+      for (const [argv, threads] of cases) {
+        process.env.ABTOOL_SPLIT_MIN_BYTES = threads === 2 ? '1' : '';
+        expect(prestartReader(argv, 1), argv.join(' ')).toBe(true);
+        expect(takeReader(1) !== null, argv.join(' ')).toBe(threads === 2);
+        expect(takeReader(0)).not.toBeNull();
+        await dropReaders();
+      }
+      // CSV when asked (ABTOOL_SPLIT_MIN_BYTES)
+      process.env.ABTOOL_SPLIT_MIN_BYTES = '1';
+      expect(prestartReader(['analyze', LOGS + 'clean.csv'], 1)).toBe(true);
+      expect(takeReader(1)).not.toBeNull();
+    } finally {
+      if (env === undefined) delete process.env.ABTOOL_SPLIT_MIN_BYTES;
+      else process.env.ABTOOL_SPLIT_MIN_BYTES = env;
     }
+  });
+
+  it('none for stdin among the inputs; a read stops the threads it does not take', async () => {
+    expect(prestartReader(['analyze', LOGS + 'clean.jsonl', '-'], 1)).toBe(false);
+    // two started, the read is in one part: the second is stopped
+    expect(prestartReader(['analyze', LOGS + 'clean.jsonl'], 1, 1)).toBe(true);
+    const inputs = [LOGS + 'clean.jsonl'];
+    expect(await outcome(inputs)).toEqual(await outcome(inputs));
+    expect([takeReader(0), takeReader(1)]).toEqual([null, null]);
+    // one started, the read is on this thread
+    expect(prestartReader(['analyze', LOGS + 'clean.jsonl'], 1)).toBe(true);
+    await collect(inputs, contractPlan(), { threads: false });
+    expect(takeReader(0)).toBeNull();
   });
 
   it('a thread nobody takes does not keep the process alive', () => {
