@@ -437,6 +437,7 @@ async function* messageChunks(
   progress: (bytes: number) => void,
   cut: { what: string | null },
   bodies: BodyPool | null,
+  onBatch: (start: number, end: number) => void = () => undefined,
 ): AsyncGenerator<Uint8Array> {
   let pos = 0;
   const read = async (n: number, into?: Uint8Array): Promise<Uint8Array> => {
@@ -462,6 +463,7 @@ async function* messageChunks(
     return all;
   };
   while (pos < size) {
+    const start = pos;
     const prefix = await read(8);
     const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
     // a continuation marker (-1) and the metadata's length, or (before Arrow 0.15) the length alone
@@ -500,7 +502,10 @@ async function* messageChunks(
     }
     yield head;
     if (body > 0) yield await read(body, batch && bodies !== null ? await bodies.next(body) : undefined);
-    if (batch) bodies?.sent();
+    if (batch) {
+      bodies?.sent();
+      onBatch(start, pos);
+    }
   }
 }
 
@@ -618,6 +623,8 @@ export class ArrowReader {
   /** Whether the last file-format read reused its body buffer (tests check the patch still takes). */
   static reusedBodies = false;
   private columns: Columns | null = null;
+  /** while a record batch is folded: progress to the fraction of its rows given (see read) */
+  private sliceProgress: ((done: number) => void) | null = null;
 
   constructor(private readonly builder: BatchBuilder) {}
 
@@ -650,6 +657,7 @@ export class ArrowReader {
     const cols = ArrowReader.columnar ? (this.columns ??= new Columns(b)) : null;
     for (let r0 = 0; r0 < n; r0 += SLICE) {
       const m = Math.min(SLICE, n - r0);
+      this.sliceProgress?.((r0 + m) / n);
       if (cols === null || !cols.fill(acc, r0, m)) {
         for (let r = r0; r < r0 + m; r++) this.row(acc, r, firstRow);
         continue;
@@ -713,7 +721,15 @@ export class ArrowReader {
         for (;;) {
           const next = await this.guard(it.next(), path);
           if (next.done) break;
-          this.fold(next.value, rows, path);
+          // progress within the batch too, a slice ahead: the batches sealed while it is folded carry
+          // bytes in step with their rows, from which the main thread sizes the column store
+          const at = k;
+          this.sliceProgress = total > 0 ? (done) => onProgress((source.size * (at + done)) / total) : null;
+          try {
+            this.fold(next.value, rows, path);
+          } finally {
+            this.sliceProgress = null;
+          }
           rows += next.value.numRows;
           k++;
           yield* b.take();
@@ -730,9 +746,18 @@ export class ArrowReader {
     const cut: { what: string | null } = { what: null };
     const cutError = (): CliError => dataError(`${path}: ${what} — ${b.fileRows} rows read before the error (${cut.what})`);
     const pool = ArrowReader.reuseBodies ? new BodyPool() : null;
-    const chunks = Readable.from(messageChunks(fh, source.size, (n) => (bytes = n), cut, pool), { objectMode: false });
+    // the bytes of each record batch message, in order, for progress within the batch (see the file format)
+    const spans: [number, number][] = [];
+    const chunks = Readable.from(
+      messageChunks(fh, source.size, (n) => (bytes = n), cut, pool, (start, end) => spans.push([start, end])),
+      { objectMode: false },
+    );
+    const within = (): ((done: number) => void) | null => {
+      const span = spans.shift();
+      return span === undefined ? null : (done) => onProgress(span[0] + (span[1] - span[0]) * done);
+    };
     try {
-      yield* this.readStream(RecordBatchReader.from(chunks), path, () => onProgress(bytes), what, pool);
+      yield* this.readStream(RecordBatchReader.from(chunks), path, () => onProgress(bytes), what, pool, within);
     } catch (e) {
       // at a cut the reader may say it found 0 bytes where the file has some (its count depends on
       // where its chunks end): the cut's own count
@@ -758,6 +783,7 @@ export class ArrowReader {
     progress: () => void,
     what: string,
     pool: BodyPool | null = null,
+    within: () => ((done: number) => void) | null = () => null,
   ): AsyncGenerator<Batch> {
     const b = this.builder;
     let rows = 0;
@@ -767,7 +793,12 @@ export class ArrowReader {
     for (;;) {
       const next = await this.guard(it.next(), path, what);
       if (next.done) break;
-      this.fold(next.value, rows, path);
+      this.sliceProgress = within();
+      try {
+        this.fold(next.value, rows, path);
+      } finally {
+        this.sliceProgress = null;
+      }
       pool?.fold();
       rows += next.value.numRows;
       yield* b.take();

@@ -5,7 +5,7 @@
  * with every kind of value that is rejected or missing, in the column types that take either way,
  * under several plans and options, by reading each file both ways and comparing everything.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -442,6 +442,29 @@ describe('Arrow: record batch bodies read into reused buffers give what new buff
     const seventh = pool.next(10);
     pool.close();
     await expect(seventh).rejects.toThrow(/over/);
+  });
+
+  it('progress moves within a record batch, in step with its rows (the column store is sized from it)', async () => {
+    // two record batches of 40k rows: three slices each
+    const log = makeLog('bodies-progress', 79, 80_000, [40_000, 40_000], plain);
+    for (const path of [log.file, log.stream]) {
+      const seen: [number, number][] = [];
+      // a threaded read: each batch comes with the bytes and rows read when it was sealed
+      const read = readLogs([path], contractPlan(), { threads: true, batchSize: 8192, onProgress: (bytes, rows) => seen.push([bytes, rows]) });
+      for await (const _ of read.batches) {
+        // progress is what is looked at
+      }
+      const size = statSync(path).size;
+      // reported while the first batch was folded, not only after it
+      const inFirst = seen.filter(([, rows]) => rows > 0 && rows < 40_000);
+      expect(inFirst.length, path).toBeGreaterThan(0);
+      expect(inFirst.every(([bytes]) => bytes > 0 && bytes < size)).toBe(true);
+      // the bytes stand for the rows read, give or take a slice (16384 rows) of the file's 80k
+      for (const [bytes, rows] of seen) {
+        expect(Math.abs((bytes / size) * 80_000 - rows), `${path} at ${rows} rows`).toBeLessThanOrEqual(16_384);
+      }
+      expect(seen.every(([b], i) => i === 0 || b >= seen[i - 1]![0])).toBe(true);
+    }
   });
 });
 
