@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ref=../shared/reference
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch=$(mktemp -d)
+trap 'rm -rf "$tmp" "$scratch"' EXIT
+# the checker keeps its own temporary files in a directory it does not remove: put it in one of ours
+export TMPDIR="$scratch"
 for p in two_proportion_ztest welch_ttest mann_whitney_u ks_two_sample bootstrap_ci wilson_interval srm_chisquare multiple_testing sample_size; do
   cp "$ref/$p.json" "$tmp/"
 done
