@@ -520,7 +520,7 @@ async function* messageChunks(
 export class BodyPool {
   private static readonly SLOTS = 3;
   private readonly slots: Uint8Array[] = [];
-  /** per slot, the index of the record batch whose body it holds (-1: none) */
+  /** per slot, the index of the record batch whose body it holds (undefined: none yet) */
   private readonly holder: number[] = [];
   private batches = 0;
   private folded = 0;
@@ -536,12 +536,7 @@ export class BodyPool {
     }
     if (this.closed) throw new Error('the read is over');
     this.holder[s] = k;
-    const old = this.slots[s];
-    if (old === undefined || old.length < n) {
-      this.slots[s] = new Uint8Array(Math.max(n, Math.ceil((old?.length ?? 0) * 1.25)));
-      bodyBuffers.made++;
-    }
-    return this.slots[s]!;
+    return (this.slots[s] = roomFor(this.slots[s], n));
   }
 
   /** A record batch message has gone to the reader (with or without a body). */
@@ -574,6 +569,13 @@ const REUSE_MIN = 1 << 12;
 /** Buffers made for record batch bodies to be reused in (reuseBodyReads, BodyPool), for the tests. */
 export const bodyBuffers = { made: 0 };
 
+/** `buf` when it holds `n` bytes, else a new buffer with room for a little more than `n`. */
+function roomFor(buf: Uint8Array | undefined, n: number): Uint8Array {
+  if (buf !== undefined && buf.length >= n) return buf;
+  bodyBuffers.made++;
+  return new Uint8Array(Math.max(n, Math.ceil((buf?.length ?? 0) * 1.25)));
+}
+
 /**
  * Make a file-format reader read its record batch bodies into one buffer, reused from batch to batch,
  * instead of a new buffer for each. Memory written for the first time is dear (on the bench machine a
@@ -590,18 +592,14 @@ function reuseBodyReads(reader: object): boolean {
   const file = impl?._handle as Partial<File> | undefined;
   if (!file || impl?._reader?.source !== file || typeof file.read !== 'function' || typeof file.position !== 'number' || typeof file.size !== 'number' || !file._handle) return false;
   const original = file.read;
-  let scratch = new Uint8Array(0);
+  let scratch: Uint8Array | undefined;
   file.read = async function (this: File, nBytes?: number): Promise<Uint8Array | null> {
     if (typeof nBytes !== 'number' || !(nBytes >= REUSE_MIN)) return original.call(this, nBytes);
     const { _handle: fh, size, position } = this;
     if (fh === null || position >= size) return null;
     const end = Math.min(size, position + nBytes);
     const n = end - position;
-    // room for a little more than the biggest body so far
-    if (scratch.length < n) {
-      scratch = new Uint8Array(Math.max(n, Math.ceil(scratch.length * 1.25)));
-      bodyBuffers.made++;
-    }
+    scratch = roomFor(scratch, n);
     this.position = end;
     let got = 0;
     while (got < n) {
@@ -623,18 +621,26 @@ export class ArrowReader {
   /** Whether the last file-format read reused its body buffer (tests check the patch still takes). */
   static reusedBodies = false;
   private columns: Columns | null = null;
-  /** while a record batch is folded: progress to the fraction of its rows given (see read) */
+  /** while a record batch is folded: progress to the fraction of its rows given (see fold) */
   private sliceProgress: ((done: number) => void) | null = null;
 
   constructor(private readonly builder: BatchBuilder) {}
 
-  /** Fold one record batch, turning a corrupt batch into a data error that says how far the file was read. */
-  private fold(rb: RecordBatch, firstRow: number, path: string): void {
+  /**
+   * Fold one record batch, turning a corrupt batch into a data error that says how far the file was
+   * read. `within`: progress to a fraction of the batch's rows, told a slice ahead as the batch is
+   * typed, so the batches sealed meanwhile carry bytes in step with their rows (the main thread sizes
+   * the column store from them, and the progress bar moves within a big batch).
+   */
+  private fold(rb: RecordBatch, firstRow: number, path: string, within: ((done: number) => void) | null): void {
+    this.sliceProgress = within;
     try {
       this.batch(rb, firstRow);
     } catch (e) {
       if (e instanceof CliError) throw e;
       throw dataError(`${path}: corrupt Arrow data — ${this.builder.fileRows} rows read before the error (${(e as Error).message})`);
+    } finally {
+      this.sliceProgress = null;
     }
   }
 
@@ -721,15 +727,8 @@ export class ArrowReader {
         for (;;) {
           const next = await this.guard(it.next(), path);
           if (next.done) break;
-          // progress within the batch too, a slice ahead: the batches sealed while it is folded carry
-          // bytes in step with their rows, from which the main thread sizes the column store
           const at = k;
-          this.sliceProgress = total > 0 ? (done) => onProgress((source.size * (at + done)) / total) : null;
-          try {
-            this.fold(next.value, rows, path);
-          } finally {
-            this.sliceProgress = null;
-          }
+          this.fold(next.value, rows, path, total > 0 ? (done) => onProgress((source.size * (at + done)) / total) : null);
           rows += next.value.numRows;
           k++;
           yield* b.take();
@@ -793,12 +792,7 @@ export class ArrowReader {
     for (;;) {
       const next = await this.guard(it.next(), path, what);
       if (next.done) break;
-      this.sliceProgress = within();
-      try {
-        this.fold(next.value, rows, path);
-      } finally {
-        this.sliceProgress = null;
-      }
+      this.fold(next.value, rows, path, within());
       pool?.fold();
       rows += next.value.numRows;
       yield* b.take();

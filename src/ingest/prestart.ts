@@ -11,13 +11,15 @@
  * Lines file big enough to be read in two parts (readThreaded takes thread p for part p). A thread nobody
  * takes (a bad flag, a read in one thread) is unreferenced: it does not keep the process alive.
  *
- * This module imports only Node's own modules (it runs before everything else), and keeps the thread
- * on a global symbol: the CLI's bundle has its own copy of this module.
+ * This module imports only Node's own modules and sniff.ts (it runs before everything else), and keeps
+ * the thread on a global symbol: the CLI's bundle has its own copy of this module.
  */
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { FileFormat } from './builder.js';
+import { formatFromName, isGzip, sniffFormat } from './sniff.js';
 
 /** Inputs at least this big are read by a worker thread while the main thread encodes (see readThreaded). */
 export const THREADED_MIN_BYTES = 8 * 1024 * 1024;
@@ -106,11 +108,11 @@ function measure(inputs: string[], enough: number): { bytes: number; first: stri
 }
 
 /**
- * What a file looks like from its first bytes: Arrow (magic or a stream's continuation marker), gzip,
- * JSON Lines (a '{' first, after a byte order mark and blanks), else CSV by its name; null: unknown.
- * Only a guess for starting threads: the read decides for itself.
+ * The format a read will give a file, as index.ts splitParts tells it (sniff.ts: the magic bytes, else
+ * the name, else the first character), or 'gzip'; null when it cannot be read. Only a guess for
+ * starting threads: the read decides for itself.
  */
-function kindOf(path: string): 'arrow' | 'gzip' | 'jsonl' | 'csv' | null {
+function kindOf(path: string): FileFormat | 'gzip' | null {
   let head = Buffer.alloc(0);
   try {
     const fd = openSync(path, 'r');
@@ -123,10 +125,7 @@ function kindOf(path: string): 'arrow' | 'gzip' | 'jsonl' | 'csv' | null {
   } catch {
     return null;
   }
-  if (head.subarray(0, 6).toString('latin1') === 'ARROW1' || (head.length >= 4 && head.readInt32LE(0) === -1)) return 'arrow';
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (/^(\ufeff)?\s*\{/.test(head.toString('utf8'))) return 'jsonl';
-  return /\.(csv|tsv)$/i.test(path) ? 'csv' : null;
+  return isGzip(head) ? 'gzip' : sniffFormat(head, formatFromName(path)?.format ?? null);
 }
 
 /** The size from which one file is read in two parts, as index.ts splitParts decides it (ABTOOL_SPLIT_MIN_BYTES, else JSON Lines from SPLIT_MIN_BYTES). */
@@ -152,7 +151,7 @@ export function prestartReader(argv: readonly string[], minBytes = THREADED_MIN_
   if (bytes < minBytes || first === null) return false;
   if (!statSync(fileURLToPath(WORKER_URL), { throwIfNoEntry: false })?.isFile()) return false;
   const kind = kindOf(first);
-  const warm = kind === 'arrow' || kind === 'csv' ? kind : null;
+  const warm = kind === 'arrow-file' || kind === 'arrow-stream' ? 'arrow' : kind === 'csv' ? 'csv' : null;
   // one plain JSON Lines (or, when asked, CSV) file big enough is read by two threads (not with --strict)
   const split = inputs.length === 1 && first === inputs[0] && bytes >= (splitMinBytes ?? splitFrom(kind)) && (kind === 'jsonl' || kind === 'csv') && !argv.includes('--strict');
   g[SLOT] = Array.from({ length: split ? 2 : 1 }, () => start({ prestarted: true, warm }));
