@@ -18,7 +18,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { CliError, dataError } from '../cli/exitCode.js';
 import { newAccount } from './account.js';
-import { BatchBuilder, resolveFields, type RawBatch, type RecycledBatch } from './builder.js';
+import { BatchBuilder, type RawBatch, type RecycledBatch } from './builder.js';
 import { lateKeysOf } from './encode.js';
 import { PartBefore, readSources } from './index.js';
 import type { CsvPart, CsvReader } from './csv.js';
@@ -97,7 +97,7 @@ async function run(port: NonNullable<typeof parentPort>, input: WorkerInput): Pr
   };
   const builder = new BatchBuilder(input.plan, account, input.options, sink);
   // the request field, when this thread works out the late-duplicate keys
-  const rf = input.lateKeys === true ? resolveFields(input.plan).rf : -1;
+  const rf = input.lateKeys === true ? builder.rf : -1;
   // a batch's arrays, handed back by the main thread once it is done with them
   const onMessage = (m: { type: string; kit?: RecycledBatch }): void => {
     if (m.type === 'recycle' && m.kit) builder.recycle(m.kit);
