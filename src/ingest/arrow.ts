@@ -421,6 +421,17 @@ function guardedHandle(fh: FileHandle, size: number): FileHandle {
   return { fd: fh.fd, stat: () => fh.stat(), read, close: () => fh.close() } as unknown as FileHandle;
 }
 
+/** Fill `buf` from the file at `position` (several reads if need be); the bytes read, fewer at the end of the file. */
+async function readFully(fh: FileHandle, buf: Uint8Array, position: number): Promise<number> {
+  let got = 0;
+  while (got < buf.length) {
+    const { bytesRead } = await fh.read(buf, got, buf.length - got, position + got);
+    if (!(bytesRead > 0)) break;
+    got += bytesRead;
+  }
+  return got;
+}
+
 /**
  * The bytes of an Arrow stream file in chunks cut where apache-arrow's stream reader reads: each
  * message's length prefix with its metadata, then its body. The reader joins the chunks a read spans
@@ -443,12 +454,7 @@ async function* messageChunks(
   const read = async (n: number, into?: Uint8Array): Promise<Uint8Array> => {
     const want = Math.max(0, Math.min(n, size - pos));
     const buf = into === undefined ? new Uint8Array(want) : into.subarray(0, want);
-    let got = 0;
-    while (got < buf.length) {
-      const { bytesRead } = await fh.read(buf, got, buf.length - got, pos + got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
+    const got = await readFully(fh, buf, pos);
     pos += got;
     progress(pos);
     return got === buf.length ? buf : buf.subarray(0, got);
@@ -601,14 +607,8 @@ function reuseBodyReads(reader: object): boolean {
     const n = end - position;
     scratch = roomFor(scratch, n);
     this.position = end;
-    let got = 0;
-    while (got < n) {
-      const { bytesRead } = await fh.read(scratch, got, n - got, position + got);
-      if (!(bytesRead > 0)) break; // (the guarded handle throws first)
-      got += bytesRead;
-    }
-    // short: what was read, never the last batch's bytes after it
-    return scratch.subarray(0, got);
+    // short (the guarded handle throws first): what was read, never the last batch's bytes after it
+    return scratch.subarray(0, await readFully(fh, scratch.subarray(0, n), position));
   };
   return true;
 }

@@ -171,14 +171,6 @@ export function countMissing(table: Record<string, Record<string, number>>, fiel
 }
 
 /**
- * Duplicate detection at the end of a read, for a read that does not keep the request column: each
- * row's (request id, model) is hashed to a 53-bit key as it is encoded; when the read is done the keys
- * are bucketed by their top bits (repeatedKeys), and only rows whose key occurs twice are compared
- * byte for byte (the request ids of each batch are kept for that). Same duplicates, same account as
- * Encoder.dropDuplicates row by row, but with no dictionary of every request id: two sequential passes
- * instead of a million scattered hash-table probes.
- */
-/**
  * What late duplicates keep of a raw batch besides its arrays: per row, the key of its request id and
  * model (NaN: no request id), and a bit per emitted field, set when the row's value is missing (what
  * taking the row back out of the account's counts needs). Pure: a reading thread works them out
@@ -214,6 +206,14 @@ export function lateKeysOf(raw: RawBatch, fields: ResolvedField[], rf: number): 
 const emittedFields = (fields: ResolvedField[]): number[] => fields.flatMap((f, k) => (f.emit ? [k] : []));
 const missingStride = (emitted: number): number => Math.max(1, Math.ceil(emitted / 8));
 
+/**
+ * Duplicate detection at the end of a read, for a read that does not keep the request column: each
+ * row's (request id, model) is hashed to a 53-bit key (lateKeysOf, on the reading thread when there is
+ * one); when the read is done the keys are bucketed by their top bits (repeatedKeys), and only rows
+ * whose key occurs twice are compared byte for byte (the request ids of each batch are kept for that). Same duplicates, same account as
+ * Encoder.dropDuplicates row by row, but with no dictionary of every request id: two sequential passes
+ * instead of a million scattered hash-table probes.
+ */
 class LateDuplicates {
   private n = 0;
   private readonly parts: {

@@ -126,6 +126,7 @@ export function readLogs(inputs: readonly string[], plan: ReadPlan, options: Log
   return { batches: run(), account, models: plan.models, files: sources, totalBytes, duplicates: () => duplicates };
 }
 
+/** Inputs at least this big are read by a worker thread while this thread encodes (see readThreaded). */
 export { THREADED_MIN_BYTES };
 
 /** A single plain JSONL file at least this big is parsed in two parts on two workers (see readThreaded). */
