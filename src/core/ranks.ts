@@ -197,12 +197,14 @@ export function sortByGroup(values: ArrayLike<number>, group: ArrayLike<number>,
   if (group.length !== n) throw new ArgumentError('group', `must have one entry per value (${n}), got ${group.length}`);
   if (!(Number.isInteger(count) && count >= 0)) throw new ArgumentError('count', `must be a whole number >= 0 (got ${count})`);
   const keys = new Float64Array(n);
-  const tags = new Int32Array(n);
+  const tags = sortScratch(n).tags;
   const sizes = new Int32Array(count);
   const m = gatherGrouped(values, index ?? null, group, count, keys, tags, sizes);
-  radixSortInPlace(keys, m, tags);
   const groups = Array.from(sizes, (size) => new Float64Array(size));
-  splitGroups(keys, tags, m, groups, count);
+  if (!packedDecimalSort(keys, tags, m, count, groups)) {
+    radixSortInPlace(keys, m, tags);
+    splitGroups(keys, tags, m, groups, count);
+  }
   return { all: m === n ? keys : keys.slice(0, m), groups };
 }
 
@@ -285,20 +287,15 @@ function radixSortInPlace(x: Float64Array, m: number, tags: Int32Array | null): 
 const DECIMAL_SCALES = [1, 10, 100, 1000, 1e4, 1e5, 1e6];
 
 /**
- * The common case of logged measurements, sorted on 32-bit keys instead of 64-bit ones: when every
- * value is k / 10^d for an integer k (d <= 6, the same d for all: latencies in ms with 3 decimals,
- * scores with 6) and the k span less than 2^32, the values are sorted by k - min(k) in at most
- * three 11-bit passes over half the bytes, then written back as k / 10^d. Exact: a value is only
- * taken when k / 10^d gives back that very double, and k / 10^d is increasing in k, so the order of
- * the k is the order of the values (ties stay ties; stable, so `tags` move as in the general sort).
- * -0 is left to the general sort (k / 10^d would give +0). Returns false, touching nothing, when
- * the values do not qualify.
+ * The smallest power of ten p (up to 10^6) such that every value of x[0..m) is k / p for an integer k
+ * that gives back that very double, with the least and greatest k; null when there is none (a value
+ * with more decimals, an infinity, -0, |k| >= 2^52). A value that needs a larger p raises it and the
+ * scan restarts.
  */
-function decimalSortInPlace(x: Float64Array, m: number, tags: Int32Array | null): boolean {
+function decimalScale(x: Float64Array, m: number): { p: number; lo: number; hi: number } | null {
   let d = 0;
   let lo = Infinity;
   let hi = -Infinity;
-  // the smallest scale that represents every value (a value that needs more raises it and restarts)
   for (let i = 0; i < m; ) {
     const v = x[i]!;
     const p = DECIMAL_SCALES[d]!;
@@ -309,14 +306,102 @@ function decimalSortInPlace(x: Float64Array, m: number, tags: Int32Array | null)
       i++;
       continue;
     }
-    if (v === 0 || !Number.isFinite(v) || d === DECIMAL_SCALES.length - 1) return false;
+    if (v === 0 || !Number.isFinite(v) || d === DECIMAL_SCALES.length - 1) return null;
     d++;
     i = 0;
     lo = Infinity;
     hi = -Infinity;
   }
-  if (!(hi - lo < 2 ** 32)) return false;
-  const p = DECIMAL_SCALES[d]!;
+  return { p: DECIMAL_SCALES[d]!, lo, hi };
+}
+
+/**
+ * sortByGroup's common case: decimal values (as decimalSortInPlace takes them) whose keys k - min(k),
+ * shifted left to make room for the group number, fit in 32 bits. Each value's key then carries its
+ * group, so the passes move one 4-byte key a value (no tags moving along: equal values are the same
+ * double whatever their group, so ordering ties by group changes neither the whole nor any group), and
+ * the values are dealt out to their groups as they are written back: no splitting pass. Two 12-bit
+ * passes when the packed keys need 23 or 24 bits, else 11-bit passes. Writes x[0..m) ascending and
+ * fills `groups` (sized beforehand); returns false, touching nothing, when the values do not qualify.
+ */
+function packedDecimalSort(x: Float64Array, tags: Int32Array, m: number, count: number, groups: Float64Array[]): boolean {
+  if (m < 2 || count < 1) return false;
+  const scale = decimalScale(x, m);
+  if (scale === null) return false;
+  const { p, lo, hi } = scale;
+  const tagBits = 32 - Math.clz32(count - 1);
+  const room = 2 ** tagBits;
+  if (!((hi - lo + 1) * room <= 2 ** 32)) return false;
+  const bits = Math.max(1, Math.ceil(Math.log2((hi - lo + 1) * room)));
+  const width = bits > 22 && bits <= 24 ? 12 : 11;
+  const size = 1 << width;
+  const mask = size - 1;
+  const { a: first, b: second } = sortScratch(m);
+  let src = first;
+  let dst = second;
+  const hist = new Int32Array(3 * size);
+  for (let i = 0; i < m; i++) {
+    const key = (Math.round(x[i]! * p) - lo) * room + tags[i]!;
+    src[i] = key;
+    hist[key & mask]!++;
+    hist[size + ((key >>> width) & mask)]!++;
+    hist[2 * size + (key >>> (2 * width))]!++;
+  }
+  for (let digit = 0; digit < 3; digit++) {
+    const base = digit * size;
+    let constant = false;
+    let sum = 0;
+    for (let b = 0; b < size; b++) {
+      const c = hist[base + b]!;
+      if (c === m) constant = true;
+      hist[base + b] = sum;
+      sum += c;
+    }
+    if (constant) continue;
+    keyPass(src, dst, null, null, hist, base, digit * width, mask, m);
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  const fill = new Int32Array(count);
+  const tagMask = room - 1;
+  for (let i = 0; i < m; i++) {
+    const key = src[i]!;
+    const g = key & tagMask;
+    const v = ((key >>> tagBits) + lo) / p;
+    x[i] = v;
+    groups[g]![fill[g]!++] = v;
+  }
+  return true;
+}
+
+/**
+ * Arrays of at least `m` entries for sortByGroup's groups and packedDecimalSort's passes, kept for the
+ * thread's next sort: new ones would cost their page faults every time (one grouped sort per field
+ * and model; on a machine where a page fault costs ~10 us, 12 MB of new memory is ~30 ms). Sized to
+ * the largest sort seen, 12 bytes a value.
+ */
+let scratch: { a: Uint32Array; b: Uint32Array; tags: Int32Array } | null = null;
+
+function sortScratch(m: number): { a: Uint32Array; b: Uint32Array; tags: Int32Array } {
+  if (!scratch || scratch.a.length < m) scratch = { a: new Uint32Array(m), b: new Uint32Array(m), tags: new Int32Array(m) };
+  return scratch;
+}
+
+/**
+ * The common case of logged measurements, sorted on 32-bit keys instead of 64-bit ones: when every
+ * value is k / 10^d for an integer k (d <= 6, the same d for all: latencies in ms with 3 decimals,
+ * scores with 6) and the k span less than 2^32, the values are sorted by k - min(k) in at most
+ * three 11-bit passes over half the bytes, then written back as k / 10^d. Exact: a value is only
+ * taken when k / 10^d gives back that very double, and k / 10^d is increasing in k, so the order of
+ * the k is the order of the values (ties stay ties; stable, so `tags` move as in the general sort).
+ * -0 is left to the general sort (k / 10^d would give +0). Returns false, touching nothing, when
+ * the values do not qualify.
+ */
+function decimalSortInPlace(x: Float64Array, m: number, tags: Int32Array | null): boolean {
+  const scale = decimalScale(x, m);
+  if (scale === null || !(scale.hi - scale.lo < 2 ** 32)) return false;
+  const { p, lo } = scale;
   let src = new Uint32Array(m);
   const hist = new Int32Array(3 * 2048);
   for (let i = 0; i < m; i++) {
@@ -340,7 +425,7 @@ function decimalSortInPlace(x: Float64Array, m: number, tags: Int32Array | null)
       sum += c;
     }
     if (constant) continue;
-    keyPass(src, dst, tagSrc, tagDst, hist, base, digit * 11, m);
+    keyPass(src, dst, tagSrc, tagDst, hist, base, digit * 11, 2047, m);
     const t = src;
     src = dst;
     dst = t;
@@ -353,18 +438,28 @@ function decimalSortInPlace(x: Float64Array, m: number, tags: Int32Array | null)
   return true;
 }
 
-/** One stable counting-sort pass of 32-bit keys on the 11-bit digit at `shift`, tags moving along. */
-function keyPass(src: Uint32Array, dst: Uint32Array, tagSrc: Int32Array | null, tagDst: Int32Array | null, offsets: Int32Array, base: number, shift: number, m: number): void {
+/** One stable counting-sort pass of 32-bit keys on the digit `(key >>> shift) & mask`, tags moving along. */
+function keyPass(
+  src: Uint32Array,
+  dst: Uint32Array,
+  tagSrc: Int32Array | null,
+  tagDst: Int32Array | null,
+  offsets: Int32Array,
+  base: number,
+  shift: number,
+  mask: number,
+  m: number,
+): void {
   if (tagSrc === null) {
     for (let i = 0; i < m; i++) {
       const key = src[i]!;
-      dst[offsets[base + ((key >>> shift) & 2047)]!++] = key;
+      dst[offsets[base + ((key >>> shift) & mask)]!++] = key;
     }
     return;
   }
   for (let i = 0; i < m; i++) {
     const key = src[i]!;
-    const p = offsets[base + ((key >>> shift) & 2047)]!++;
+    const p = offsets[base + ((key >>> shift) & mask)]!++;
     dst[p] = key;
     tagDst![p] = tagSrc[i]!;
   }

@@ -169,3 +169,60 @@ describe('the decimal-key path (values k / 10^d sorted on 32-bit keys)', () => {
     both(x);
   });
 });
+
+describe('the packed path (decimal keys carrying their group: sortByGroup)', () => {
+  /** sortByGroup of `values` against sorting the whole and every group with the built-in sort */
+  const grouped = (values: Float64Array, group: Int32Array, count: number, index?: Int32Array): void => {
+    const at = index ? Float64Array.from(index, (i) => values[i]!) : values;
+    const r = sortByGroup(values, group, count, index);
+    expectSame(r.all, Float64Array.from(at.filter((v) => !Number.isNaN(v))).sort());
+    expect(r.groups.length).toBe(count);
+    for (let k = 0; k < count; k++) expectSame(r.groups[k]!, at.filter((v, i) => group[i] === k && !Number.isNaN(v)).sort());
+  };
+  const ints = (n: number, seed: number, lo: number, hi: number): Float64Array => {
+    const r = rng(seed);
+    return Float64Array.from({ length: n }, () => lo + Math.floor(r() * (hi - lo + 1)));
+  };
+  const groupsOf = (n: number, count: number, seed: number): Int32Array => {
+    const r = rng(seed);
+    return Int32Array.from({ length: n }, () => Math.floor(r() * count));
+  };
+
+  it('gives the same whole and groups for 1, 2, 3, 9, 16, 17 and 1000 groups', () => {
+    for (const count of [1, 2, 3, 9, 16, 17, 1000]) {
+      const values = Float64Array.from(ints(4000, count, -500, 500), (v) => v / 100);
+      grouped(values, groupsOf(4000, count, count + 1), count);
+    }
+  });
+
+  it('packs keys up to 2^32 exactly: the widest span that fits, and one more (the unpacked sort)', () => {
+    // 16 groups take 4 bits: spans of 2^28 keys fit, 2^28 + 1 do not
+    for (const span of [2 ** 28 - 1, 2 ** 28]) {
+      const values = ints(3000, span, 0, span);
+      values[0] = 0;
+      values[1] = span; // the extremes are there
+      grouped(values, groupsOf(3000, 16, 5), 16);
+    }
+  });
+
+  it('sorts keys of 22, 23, 24 and 25 bits (11-bit and 12-bit digits) like the built-in sort', () => {
+    for (const bits of [22, 23, 24, 25]) {
+      const values = Float64Array.from(ints(5000, bits, 0, 2 ** (bits - 3) - 1), (v) => v / 1000);
+      grouped(values, groupsOf(5000, 8, bits), 8); // 8 groups: 3 bits
+    }
+  });
+
+  it('reads the values at an index, drops NaN, and reuses its scratch across sorts of other sizes', () => {
+    for (const [n, seed] of [
+      [50_000, 1],
+      [700, 2],
+      [20_000, 3],
+    ] as const) {
+      const values = Float64Array.from(ints(n, seed, 0, 99_999), (v) => v / 1000);
+      for (let i = 0; i < n; i += 97) values[i] = NaN;
+      const r = rng(seed + 10);
+      const index = Int32Array.from({ length: Math.floor(n / 2) }, () => Math.floor(r() * n));
+      grouped(values, groupsOf(index.length, 9, seed), 9, index);
+    }
+  });
+});
