@@ -1,6 +1,12 @@
 #!/usr/bin/env node
-// analyze of big inputs: start the reading thread while the CLI loads (src/ingest/prestart.ts)
+// analyze of big inputs: run in a child process with the memory allocator tuned (src/cli/relaunch.ts),
+// and start the reading thread while the CLI loads (src/ingest/prestart.ts)
+import { fileURLToPath } from 'node:url';
+import { relaunchTuned } from '../dist/cli/relaunch.js';
 import { prestartReader } from '../dist/ingest/prestart.js';
 
-prestartReader(process.argv.slice(2));
-await import('../dist/cli/main.js');
+const argv = process.argv.slice(2);
+if (!(await relaunchTuned(fileURLToPath(import.meta.url), argv))) {
+  prestartReader(argv);
+  await import('../dist/cli/main.js');
+}

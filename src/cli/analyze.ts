@@ -128,14 +128,17 @@ function hasValue(store: ColumnStore, field: string): boolean {
 }
 
 /**
- * With ABTOOL_TIMINGS=1: each phase's end, in ms since the process started, with the process's CPU
- * time and page faults so far, on stderr (for the benchmark's notes).
+ * With ABTOOL_TIMINGS=1: each phase's end, in ms since the process started (since the launching
+ * process started, for a child relaunched tuned: ABTOOL_LAUNCHED_AT, relaunch.ts), with this
+ * process's CPU time and page faults so far, on stderr (for the benchmark's notes).
  */
 function phase(name: string): void {
   if (process.env.ABTOOL_TIMINGS !== '1') return;
   const u = process.resourceUsage();
   const cpu = (u.userCPUTime + u.systemCPUTime) / 1000;
-  process.stderr.write(`abtool: ${name} done at ${performance.now().toFixed(0)} ms (cpu ${cpu.toFixed(0)} ms, sys ${(u.systemCPUTime / 1000).toFixed(0)} ms, ${u.minorPageFault} page faults)\n`);
+  const launched = Number(process.env.ABTOOL_LAUNCHED_AT);
+  const at = launched > 0 ? performance.timeOrigin + performance.now() - launched : performance.now();
+  process.stderr.write(`abtool: ${name} done at ${at.toFixed(0)} ms (cpu ${cpu.toFixed(0)} ms, sys ${(u.systemCPUTime / 1000).toFixed(0)} ms, ${u.minorPageFault} page faults)\n`);
 }
 
 async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number> {

@@ -108,6 +108,17 @@ function measure(inputs: string[], enough: number): { bytes: number; first: stri
 }
 
 /**
+ * The inputs of an `analyze` command line (argv without node and the script) and their total bytes
+ * (counted no further than `enough`), as `measure`; null for another command, no input, or stdin
+ * among the inputs (a size that cannot be known ahead).
+ */
+export function namedInputs(argv: readonly string[], enough: number): { inputs: string[]; bytes: number; first: string | null } | null {
+  const inputs = analyzeInputs(argv);
+  if (inputs === null || inputs.length === 0 || inputs.includes('-')) return null;
+  return { inputs, ...measure(inputs, enough) };
+}
+
+/**
  * The format a read will give a file, as index.ts splitParts tells it (sniff.ts: the magic bytes, else
  * the name, else the first character), or 'gzip'; null when it cannot be read. Only a guess for
  * starting threads: the read decides for itself.
@@ -144,10 +155,9 @@ function splitFrom(kind: ReturnType<typeof kindOf>): number {
 export function prestartReader(argv: readonly string[], minBytes = THREADED_MIN_BYTES, splitMinBytes?: number): boolean {
   const g = globalThis as Global;
   if (g[SLOT]?.some((x) => x !== null) || process.env.ABTOOL_THREADS === '0') return false;
-  const inputs = analyzeInputs(argv);
-  // (stdin among the inputs: the read is on one thread)
-  if (inputs === null || inputs.length === 0 || inputs.includes('-')) return false;
-  const { bytes, first } = measure(inputs, minBytes);
+  const named = namedInputs(argv, minBytes);
+  if (named === null) return false;
+  const { inputs, bytes, first } = named;
   if (bytes < minBytes || first === null) return false;
   if (!statSync(fileURLToPath(WORKER_URL), { throwIfNoEntry: false })?.isFile()) return false;
   const kind = kindOf(first);
