@@ -14,6 +14,7 @@ import { parseCount } from './args.js';
 import { EXIT_CODES, dataError, usageError } from './exitCode.js';
 import { toJson } from './output.js';
 import { loadSpecForCli } from './plan.js';
+import { stopIfOrphaned } from './relaunch.js';
 import { VERSION } from './version.js';
 
 export const FORMATS = ['table', 'json', 'markdown', 'html'] as const;
@@ -185,6 +186,7 @@ async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number>
     analysis.catch(() => undefined);
     const store = await reading;
     phase('read');
+    stopIfOrphaned();
     const loaded = await analysis;
     render = loaded.render;
     checkAccount(account, maxBadRows);
@@ -198,6 +200,7 @@ async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number>
   } finally {
     helper?.close();
   }
+  stopIfOrphaned();
   const text = render(report, process.stdout.isTTY === true && !process.env.NO_COLOR && !opts.output);
   if (opts.output) {
     try {

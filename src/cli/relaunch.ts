@@ -6,21 +6,33 @@
  * Why: on the bench machine a page fault costs ~10 us, and analyzing 1M rows touches ~300 MB of new
  * memory, ~75k faults in 4 KB pages, a fifth of the CPU time. With these settings malloc asks the
  * kernel for transparent huge pages (2 MB) where the machine offers them on request
- * (`/sys/kernel/mm/transparent_hugepage/enabled` = `madvise`, a common default), grows its heaps in 64 MB steps,
- * serves allocations up to 32 MB from them and keeps what is freed for the next allocation instead
- * of returning it: ~15k faults instead of ~75k, ~10% less CPU and wall time at 1M rows, for ~50 MB more
- * peak memory. glibc reads GLIBC_TUNABLES only when a process starts, hence a child process; the
- * settings change how memory is handed out, never what the program computes.
+ * (`/sys/kernel/mm/transparent_hugepage/enabled` = `madvise`, a common default), grows its heaps in
+ * 64 MB steps, serves allocations up to 32 MB from them and keeps what is freed for the next
+ * allocation instead of returning it: ~18k faults instead of ~75k at 1M rows (bench/README.md has
+ * the times), for a larger peak (the child's ~30-70 MB more, and the waiting parent's ~45 MB). glibc
+ * reads GLIBC_TUNABLES only when a process starts, hence a child process; the settings change how
+ * memory is handed out, never what the program computes.
  *
- * Only when: the command is `analyze` and the named inputs reach RELAUNCH_MIN_BYTES (below that, the
- * second Node start costs more than it saves); on Linux with glibc (musl ignores the variable);
- * GLIBC_TUNABLES is not set (a user's own settings are kept, and `GLIBC_TUNABLES=` turns this off);
- * ABTOOL_RELAUNCH is not 0; Node was not started with `--inspect`. The child has the same arguments, standard streams and environment, plus
- * the tunables; this process forwards SIGINT, SIGTERM and SIGHUP to it and exits as it does (its
- * exit code, or the same signal).
+ * Only when: the command is `analyze` (not its --help) and the named inputs reach
+ * RELAUNCH_MIN_BYTES (below that, the second Node start costs more than it saves); on Linux with
+ * glibc (musl ignores the variable); GLIBC_TUNABLES is not set (a user's own settings are kept, and
+ * `GLIBC_TUNABLES=` turns this off); ABTOOL_RELAUNCH is not 0; not in a relaunched child
+ * (ABTOOL_RELAUNCHED: a glibc that drops GLIBC_TUNABLES for a privileged process cannot make it
+ * relaunch again); no debugger (its port would be taken twice).
+ *
+ * The child: the same Node options, script, arguments, standard streams and environment, plus
+ * GLIBC_TUNABLES, ABTOOL_RELAUNCHED (this process's pid) and ABTOOL_LAUNCHED_AT (ABTOOL_TIMINGS then
+ * counts from this process's start), and an IPC channel it uses only to notice that this process is
+ * gone (watchParent, stopIfOrphaned: then it stops, so a launcher killed with SIGKILL leaves nothing
+ * running and no report written afterwards). This process forwards the
+ * signals a run is stopped with to the child and exits as the child did: its exit code, or its signal
+ * (re-raised; when that does not end this process, as for pid 1 in a container, 128 + the signal's
+ * number). A child that cannot be started leaves the run to this process.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { url as inspectorUrl } from 'node:inspector';
+import { constants } from 'node:os';
 import { namedInputs } from '../ingest/prestart.js';
 
 export const MALLOC_TUNABLES = 'glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824:glibc.malloc.top_pad=67108864';
@@ -28,7 +40,8 @@ export const MALLOC_TUNABLES = 'glibc.malloc.hugetlb=1:glibc.malloc.mmap_thresho
 /** Named inputs at least this big are analyzed in a tuned child process. */
 export const RELAUNCH_MIN_BYTES = 64 * 1024 * 1024;
 
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** Signals that stop a run, passed on to the child (not SIGUSR1: Node's debugger signal). */
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGPROF', 'SIGXCPU'] as const;
 
 /** Whether this process runs on glibc: its libc among the mapped files (musl's is ld-musl-*.so). */
 function onGlibc(): boolean {
@@ -40,39 +53,86 @@ function onGlibc(): boolean {
   }
 }
 
+function debugging(env: NodeJS.ProcessEnv): boolean {
+  const inspect = (a: string): boolean => a.startsWith('--inspect');
+  return inspectorUrl() !== undefined || process.execArgv.some(inspect) || (env.NODE_OPTIONS ?? '').split(/\s+/).some(inspect);
+}
+
 /** Whether `argv` (without node and the script) should be relaunched tuned, given the environment. */
 export function relaunchWanted(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, minBytes = RELAUNCH_MIN_BYTES): boolean {
-  if (env.GLIBC_TUNABLES !== undefined || env.ABTOOL_RELAUNCH === '0') return false;
-  // a debugger's port would be taken twice
-  if (process.execArgv.some((a) => a.startsWith('--inspect'))) return false;
+  if (env.GLIBC_TUNABLES !== undefined || env.ABTOOL_RELAUNCH === '0' || env.ABTOOL_RELAUNCHED !== undefined) return false;
+  if (argv.includes('--help') || argv.includes('-h') || debugging(env)) return false;
   const named = namedInputs(argv, minBytes);
   return named !== null && named.bytes >= minBytes && onGlibc();
 }
 
+/** The exit of a relaunched child whose launching process is gone: the status a SIGTERM gives. */
+function orphaned(): never {
+  process.exit(128 + constants.signals.SIGTERM);
+}
+
+/**
+ * In a relaunched child: stop when the launching process is gone (its IPC channel closes; noticed
+ * when the event loop next turns, which a long read or evaluation may delay by a second or two).
+ * The channel does not keep the child alive. No-op elsewhere.
+ */
+export function watchParent(): void {
+  if (process.env.ABTOOL_RELAUNCHED === undefined || !process.channel) return;
+  process.channel.unref();
+  process.once('disconnect', orphaned);
+}
+
+/**
+ * In a relaunched child whose launching process is gone (its parent is no longer the process that
+ * started it: ABTOOL_RELAUNCHED holds that pid): stop now. Called by analyze before it writes its
+ * report, so a run whose launcher was killed (a timeout's SIGKILL) writes nothing afterwards.
+ */
+export function stopIfOrphaned(): void {
+  const launcher = Number(process.env.ABTOOL_RELAUNCHED);
+  if (launcher > 0 && process.ppid !== launcher) orphaned();
+}
+
 /**
  * Relaunch `script` with `argv` in a tuned child when relaunchWanted; resolves true once the child has
- * exited (process.exitCode set to its code; a child killed by a signal kills this process with it),
- * false when not wanted or the child could not be started (then the caller runs the command itself).
+ * exited (this process then exits as it did), false when not wanted or the child could not be started
+ * (then the caller runs the command itself).
  */
 export async function relaunchTuned(script: string, argv: readonly string[]): Promise<boolean> {
   if (!relaunchWanted(argv)) return false;
-  const child = spawn(process.execPath, [...process.execArgv, script, ...argv], {
-    stdio: 'inherit',
-    // (ABTOOL_LAUNCHED_AT: ABTOOL_TIMINGS counts from this process's start)
-    env: { ...process.env, GLIBC_TUNABLES: MALLOC_TUNABLES, ABTOOL_LAUNCHED_AT: String(performance.timeOrigin) },
-  });
-  const started = await new Promise<boolean>((resolve) => {
-    child.once('spawn', () => resolve(true));
-    child.once('error', () => resolve(false));
-  });
-  if (!started) return false;
+  let child: ChildProcess | null = null;
+  // installed before the child starts, so no signal falls between its start and theirs
   const forward = (signal: NodeJS.Signals): void => {
-    child.kill(signal);
+    child?.kill(signal);
   };
   for (const s of FORWARDED) process.on(s, forward);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
-  for (const s of FORWARDED) process.off(s, forward);
-  if (signal !== null) process.kill(process.pid, signal);
+  const stopForwarding = (): void => {
+    for (const s of FORWARDED) process.off(s, forward);
+  };
+  try {
+    child = spawn(process.execPath, [...process.execArgv, script, ...argv], {
+      stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, GLIBC_TUNABLES: MALLOC_TUNABLES, ABTOOL_RELAUNCHED: String(process.pid), ABTOOL_LAUNCHED_AT: String(performance.timeOrigin) },
+    });
+  } catch {
+    // refused at once (E2BIG, ENOMEM, the permission model...): run here
+    stopForwarding();
+    return false;
+  }
+  const started = await new Promise<boolean>((resolve) => {
+    child!.once('spawn', () => resolve(true));
+    child!.once('error', () => resolve(false));
+  });
+  if (!started) {
+    stopForwarding();
+    return false;
+  }
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child!.once('exit', (c, s) => resolve([c, s])));
+  stopForwarding();
+  if (signal !== null) {
+    process.kill(process.pid, signal);
+    // still here (pid 1, or a signal Node ignores): the shell's number for a death by that signal
+    process.exit(128 + (constants.signals[signal] ?? 0));
+  }
   process.exitCode = code ?? 1;
   return true;
 }

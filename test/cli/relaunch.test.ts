@@ -3,13 +3,12 @@
  * when wanted, the same report and exit code as without, the child really tuned, and a signal sent to
  * the launching process reaching the child (no orphan left running).
  */
-import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MALLOC_TUNABLES, RELAUNCH_MIN_BYTES, relaunchWanted } from '../../src/cli/relaunch.js';
-import { runCli } from '../helpers/cli.js';
 import { ROOT } from '../helpers/reference.js';
 
 const EXAMPLE = `${ROOT}fixtures/examples/ab-win`;
@@ -39,65 +38,119 @@ if (isMainThread) require('node:fs').appendFileSync(process.env.RELAUNCH_LOG, pr
 
 const spec = `${EXAMPLE}/spec.json`;
 
+/** This environment without what turns the relaunch off or on (a developer's or CI's settings), plus `extra`. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...extra };
+  for (const k of ['GLIBC_TUNABLES', 'ABTOOL_RELAUNCH', 'ABTOOL_RELAUNCHED', 'ABTOOL_LAUNCHED_AT']) if (!(k in extra)) delete env[k];
+  return env;
+}
+
+/** Runs node [nodeArgs] bin/abtool.js args, each process logging its pid and GLIBC_TUNABLES to `log`. */
+function run(args: string[], log: string, extra: Record<string, string> = {}, nodeArgs: string[] = []) {
+  const p = spawnSync(process.execPath, [...nodeArgs, `${ROOT}bin/abtool.js`, ...args], {
+    encoding: 'utf8',
+    env: cleanEnv({ NODE_OPTIONS: `--require ${hook}`, RELAUNCH_LOG: log, ...extra }),
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { code: p.status, signal: p.signal, stdout: p.stdout, stderr: p.stderr };
+}
+
+/** The processes that logged to `log`: [pid, GLIBC_TUNABLES or '-'] each. */
+function processes(log: string): [number, string][] {
+  let text = '';
+  try {
+    text = readFileSync(log, 'utf8');
+  } catch {}
+  return text
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => [Number(l.split(' ')[0]), l.split(' ')[1]!]);
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function gone(pid: number): Promise<boolean> {
+  for (let t = 0; t < 1000 && alive(pid); t++) await new Promise((r) => setTimeout(r, 20));
+  return !alive(pid);
+}
+
+const report = (s: string) => ({ ...JSON.parse(s), generated_at: null });
+
 describe('when analyze is relaunched', () => {
-  it('only for analyze of named inputs reaching the size, on glibc, unless GLIBC_TUNABLES is set or ABTOOL_RELAUNCH=0', () => {
+  it('only for analyze of named inputs reaching the size, on glibc, unless turned off, already relaunched, asked for help or debugged', () => {
     const env = { PATH: process.env.PATH };
-    expect(relaunchWanted(['analyze', big, '--spec', spec], env)).toBe(glibc);
+    const args = ['analyze', big, '--spec', spec];
+    expect(relaunchWanted(args, env)).toBe(glibc);
     expect(relaunchWanted(['analyze', `${EXAMPLE}/logs.jsonl`, '--spec', spec], env)).toBe(false);
-    expect(relaunchWanted(['analyze', big, '--spec', spec], { ...env, GLIBC_TUNABLES: '' })).toBe(false);
-    expect(relaunchWanted(['analyze', big, '--spec', spec], { ...env, GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' })).toBe(false);
-    expect(relaunchWanted(['analyze', big, '--spec', spec], { ...env, ABTOOL_RELAUNCH: '0' })).toBe(false);
+    expect(relaunchWanted(args, { ...env, GLIBC_TUNABLES: '' })).toBe(false);
+    expect(relaunchWanted(args, { ...env, GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' })).toBe(false);
+    expect(relaunchWanted(args, { ...env, ABTOOL_RELAUNCH: '0' })).toBe(false);
+    expect(relaunchWanted(args, { ...env, ABTOOL_RELAUNCHED: '1' })).toBe(false);
+    expect(relaunchWanted(args, { ...env, NODE_OPTIONS: '--max-old-space-size=4096 --inspect=127.0.0.1:9339' })).toBe(false);
+    expect(relaunchWanted([...args, '--help'], env)).toBe(false);
     expect(relaunchWanted(['analyze', '-', '--spec', spec], env)).toBe(false); // stdin: size unknown
     expect(relaunchWanted(['inspect', big], env)).toBe(false);
     expect(relaunchWanted(['analyze', dir, '--spec', spec], env)).toBe(glibc); // a directory holding it
   });
 
-  it.runIf(glibc)('gives the same report and exit code as a run in one process, from a child with the tunables', () => {
+  it.runIf(glibc)('gives the same report, stderr and exit code as a run in one process, from a child with the tunables', () => {
     const log = join(dir, 'same.log');
-    const env = { NODE_OPTIONS: `--require ${hook}`, RELAUNCH_LOG: log };
-    const tuned = runCli(['analyze', big, '--spec', spec, '--format', 'json', '--quiet'], { env });
-    const seen = readFileSync(log, 'utf8').trim().split('\n');
-    expect(seen).toHaveLength(2); // the launching process, then the child
-    expect(seen[0]).toMatch(/ -$/);
-    expect(seen[1]!.split(' ')[1]).toBe(MALLOC_TUNABLES);
-    const plain = runCli(['analyze', big, '--spec', spec, '--format', 'json', '--quiet'], { env: { ...env, ABTOOL_RELAUNCH: '0' } });
-    expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(3); // one process more, no child
+    const args = ['analyze', big, '--spec', spec, '--format', 'json', '--quiet'];
+    const tuned = run(args, log);
+    const seen = processes(log);
+    expect(seen.map(([, t]) => t)).toEqual(['-', MALLOC_TUNABLES]); // the launching process, then the child
+    const plain = run(args, log, { ABTOOL_RELAUNCH: '0' });
+    expect(processes(log)).toHaveLength(3); // one process more, no child
     expect(tuned.stderr).toBe(plain.stderr);
     expect(tuned.code).toBe(plain.code);
-    const report = (s: string) => ({ ...JSON.parse(s), generated_at: null });
     expect(report(tuned.stdout)).toEqual(report(plain.stdout));
     expect(report(tuned.stdout).input.rows_read).toBeGreaterThan(100_000);
-  }, 60_000);
+    // an error of the child's: its exit code and message
+    const bad = run(['analyze', big, '--spec', spec, '--format', 'yaml'], join(dir, 'bad.log'));
+    expect(processes(join(dir, 'bad.log'))).toHaveLength(2);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toBe(run(['analyze', big, '--spec', spec, '--format', 'yaml'], log, { ABTOOL_RELAUNCH: '0' }).stderr);
+  }, 90_000);
 
-  it.runIf(glibc)('passes SIGTERM on to the child and dies of it, leaving no child running', async () => {
-    const log = join(dir, 'signal.log');
-    const p = spawn(process.execPath, [`${ROOT}bin/abtool.js`, 'analyze', big, '--spec', spec, '--format', 'json', '--quiet'], {
-      env: { ...process.env, NODE_OPTIONS: `--require ${hook}`, RELAUNCH_LOG: log },
-      stdio: 'ignore',
-    });
-    const exited = new Promise<[number | null, string | null]>((resolve) => p.once('exit', (c, s) => resolve([c, s])));
-    // wait for the child to have started
-    let child = 0;
-    for (let t = 0; t < 200 && child === 0; t++) {
-      await new Promise((r) => setTimeout(r, 25));
-      let lines: string[] = [];
-      try {
-        lines = readFileSync(log, 'utf8').trim().split('\n');
-      } catch {}
-      if (lines.length >= 2) child = Number(lines[1]!.split(' ')[0]);
-    }
-    expect(child).toBeGreaterThan(0);
-    p.kill('SIGTERM');
-    expect(await exited).toEqual([null, 'SIGTERM']);
-    const alive = (pid: number): boolean => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
+  it.runIf(glibc)('runs in this process when the child cannot be started (here: the permission model refuses it)', () => {
+    const log = join(dir, 'refused.log');
+    const args = ['analyze', big, '--spec', spec, '--format', 'json', '--quiet'];
+    const permission = ['--experimental-permission', '--allow-fs-read=*', `--allow-fs-write=${dir}/*`, '--allow-worker'];
+    const refused = run(args, log, {}, permission);
+    expect(processes(log)).toHaveLength(1);
+    const plain = run(args, join(dir, 'refused-plain.log'), { ABTOOL_RELAUNCH: '0' });
+    expect(refused.code).toBe(plain.code);
+    expect(report(refused.stdout)).toEqual(report(plain.stdout));
+  }, 90_000);
+
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGKILL'] as const) {
+    it.runIf(glibc)(`${signal} to the launching process only: ${signal === 'SIGKILL' ? 'the child notices and stops' : 'passed on, both die of it'}, no child left running, no report written`, async () => {
+      const log = join(dir, `${signal}.log`);
+      const out = join(dir, `${signal}.json`);
+      const p = spawn(process.execPath, [`${ROOT}bin/abtool.js`, 'analyze', big, '--spec', spec, '--format', 'json', '--quiet', '-o', out], {
+        env: cleanEnv({ NODE_OPTIONS: `--require ${hook}`, RELAUNCH_LOG: log }),
+        stdio: 'ignore',
+      });
+      const exited = new Promise<[number | null, string | null]>((resolve) => p.once('exit', (c, s) => resolve([c, s])));
+      let child = 0;
+      for (let t = 0; t < 400 && child === 0; t++) {
+        await new Promise((r) => setTimeout(r, 25));
+        child = processes(log)[1]?.[0] ?? 0;
       }
-    };
-    for (let t = 0; t < 100 && alive(child); t++) await new Promise((r) => setTimeout(r, 20));
-    expect(alive(child)).toBe(false);
-  }, 60_000);
+      expect(child).toBeGreaterThan(0);
+      expect(alive(child)).toBe(true);
+      p.kill(signal);
+      expect(await exited).toEqual([null, signal]);
+      expect(await gone(child)).toBe(true);
+      expect(existsSync(out)).toBe(false);
+    }, 60_000);
+  }
 });
