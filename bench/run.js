@@ -100,7 +100,8 @@ function timed(args, extraEnv = {}) {
   }
   // one line per process: peak RSS in KiB, CPU time (user + system) in microseconds
   const lines = existsSync(rssFile) ? readFileSync(rssFile, 'utf8').trim().split('\n').map((l) => l.split(' ').map(Number)) : [];
-  const rss = lines.length ? Math.max(...lines.map((l) => l[0])) * 1024 : NaN;
+  // a relaunched analyze (src/cli/relaunch.ts) is two processes alive together: their peaks are added
+  const rss = lines.length ? lines.reduce((s, l) => s + l[0], 0) * 1024 : NaN;
   const cpuMs = lines.length ? lines.reduce((s, l) => s + l[1], 0) / 1000 : NaN;
   const faults = lines.length ? lines.reduce((s, l) => s + (l[2] ?? NaN), 0) : NaN;
   // analyze's phases (ABTOOL_TIMINGS=1): when the read and the evaluation ended, ms since its start
@@ -116,6 +117,9 @@ const cases = [
   { name: 'analyze CSV', file: files.csv, args: analyze(files.csv) },
   { name: 'analyze Arrow (file)', file: files.arrow, args: analyze(files.arrow) },
   { name: 'analyze Arrow (stream)', file: files.arrows, args: analyze(files.arrows) },
+  // without the relaunch in a child with malloc tuned (inputs of 64 MB or more; src/cli/relaunch.ts)
+  { name: 'analyze JSONL, in one process', file: files.jsonl, args: analyze(files.jsonl), env: { ABTOOL_RELAUNCH: '0' } },
+  { name: 'analyze Arrow (file), in one process', file: files.arrow, args: analyze(files.arrow), env: { ABTOOL_RELAUNCH: '0' } },
 ];
 const results = cases.map((c) => ({ ...c, times: [], cpu: [], rss: [], faults: [], read: [], evaluate: [], decision: null }));
 for (let r = 0; r < repeats; r++) {
@@ -191,12 +195,17 @@ if (!skipStats) {
   });
 }
 
-const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version };
+// transparent huge pages: what the relaunched analyze's malloc settings can get (src/cli/relaunch.ts)
+let thp = 'unknown';
+try {
+  thp = /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1] ?? 'unknown';
+} catch {}
+const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version, transparent_hugepages: thp };
 if (asJson) {
   process.stdout.write(JSON.stringify({ rows, repeats, machine, results: table, statistics: stats }, null, 2) + '\n');
 } else {
   const md = [];
-  md.push(`rows: ${rows}, repeats: ${repeats} (medians), machine: ${machine.cpus} x ${machine.cpu}, ${machine.memory_gb} GiB, Node ${machine.node}`);
+  md.push(`rows: ${rows}, repeats: ${repeats} (medians), machine: ${machine.cpus} x ${machine.cpu}, ${machine.memory_gb} GiB, Node ${machine.node}, transparent huge pages ${machine.transparent_hugepages}`);
   md.push('');
   md.push('| case | median s | x floor | CPU s | read done s | evaluation s | rows/s | MB/s | peak RSS MB | page faults |');
   md.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');

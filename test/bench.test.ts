@@ -18,7 +18,7 @@ describe('npm run bench', () => {
     const j = JSON.parse(p.stdout);
     expect(j.rows).toBe(3000);
     const names = j.results.map((r: { case: string }) => r.case);
-    expect(names).toEqual(['floor: JSON.parse every line', 'analyze JSONL', 'analyze JSONL, one thread', 'analyze CSV', 'analyze Arrow (file)', 'analyze Arrow (stream)']);
+    expect(names).toEqual(['floor: JSON.parse every line', 'analyze JSONL', 'analyze JSONL, one thread', 'analyze CSV', 'analyze Arrow (file)', 'analyze Arrow (stream)', 'analyze JSONL, in one process', 'analyze Arrow (file), in one process']);
     const analyses = j.results.slice(1);
     // the same log in four formats: every row read, the same decision
     for (const r of analyses) expect(r.rows_read).toBe(3000);

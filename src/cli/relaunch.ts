@@ -100,13 +100,18 @@ export function stopIfOrphaned(): void {
 export async function relaunchTuned(script: string, argv: readonly string[]): Promise<boolean> {
   if (!relaunchWanted(argv)) return false;
   let child: ChildProcess | null = null;
-  // installed before the child starts, so no signal falls between its start and theirs
+  // installed before the child starts, so no signal falls between its start and theirs: one that
+  // comes before the child is there is kept for it (or, if it never starts, for this process)
+  let pending: NodeJS.Signals | null = null;
   const forward = (signal: NodeJS.Signals): void => {
-    child?.kill(signal);
+    if (child?.pid) child.kill(signal);
+    else pending = signal;
   };
   for (const s of FORWARDED) process.on(s, forward);
-  const stopForwarding = (): void => {
+  const stopForwarding = (): boolean => {
     for (const s of FORWARDED) process.off(s, forward);
+    if (pending !== null && !child?.pid) process.kill(process.pid, pending);
+    return false;
   };
   try {
     child = spawn(process.execPath, [...process.execArgv, script, ...argv], {
@@ -115,17 +120,18 @@ export async function relaunchTuned(script: string, argv: readonly string[]): Pr
     });
   } catch {
     // refused at once (E2BIG, ENOMEM, the permission model...): run here
-    stopForwarding();
-    return false;
+    child = null;
+    return stopForwarding();
   }
   const started = await new Promise<boolean>((resolve) => {
     child!.once('spawn', () => resolve(true));
     child!.once('error', () => resolve(false));
   });
   if (!started) {
-    stopForwarding();
-    return false;
+    child = null;
+    return stopForwarding();
   }
+  if (pending !== null) child.kill(pending);
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child!.once('exit', (c, s) => resolve([c, s])));
   stopForwarding();
   if (signal !== null) {
