@@ -40,8 +40,12 @@ export const MALLOC_TUNABLES = 'glibc.malloc.hugetlb=1:glibc.malloc.mmap_thresho
 /** Named inputs at least this big are analyzed in a tuned child process. */
 export const RELAUNCH_MIN_BYTES = 64 * 1024 * 1024;
 
-/** Signals that stop a run, passed on to the child (not SIGUSR1: Node's debugger signal). */
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGPROF', 'SIGXCPU'] as const;
+/**
+ * Signals that stop a run, passed on to the child. Not SIGUSR1 (Node's debugger signal), nor SIGPROF
+ * and SIGVTALRM: profilers' timers (`node --cpu-prof` samples with SIGPROF; a handler of ours, once
+ * removed, would leave SIGPROF's default action, which kills the process).
+ */
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGALRM', 'SIGXCPU'] as const;
 
 /** Whether this process runs on glibc: its libc among the mapped files (musl's is ld-musl-*.so). */
 function onGlibc(): boolean {

@@ -4,7 +4,7 @@
  * the launching process reaching the child (no orphan left running).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -118,6 +118,17 @@ describe('when analyze is relaunched', () => {
     expect(processes(join(dir, 'bad.log'))).toHaveLength(2);
     expect(bad.code).toBe(64);
     expect(bad.stderr).toBe(run(['analyze', big, '--spec', spec, '--format', 'yaml'], log, { ABTOOL_RELAUNCH: '0' }).stderr);
+  }, 90_000);
+
+  it.runIf(glibc)('leaves a profiler alone: node --cpu-prof profiles both processes and the run ends as usual', () => {
+    const log = join(dir, 'prof.log');
+    const profiles = mkdtempSync(join(dir, 'prof-'));
+    const r = run(['analyze', big, '--spec', spec, '--format', 'json', '--quiet'], log, {}, ['--cpu-prof', `--cpu-prof-dir=${profiles}`]);
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(run(['analyze', big, '--spec', spec, '--format', 'json', '--quiet'], join(dir, 'prof-plain.log'), { ABTOOL_RELAUNCH: '0' }).code);
+    expect(processes(log)).toHaveLength(2);
+    // the launcher's profile and the child's (one per thread)
+    expect(readdirSync(profiles).length).toBeGreaterThanOrEqual(3);
   }, 90_000);
 
   it.runIf(glibc)('runs in this process when the child cannot be started (here: the permission model refuses it)', () => {
