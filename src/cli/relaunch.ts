@@ -15,7 +15,8 @@
  *
  * Only when: the command is `analyze` (not its --help) and the named inputs reach
  * RELAUNCH_MIN_BYTES (below that, the second Node start costs more than it saves); on Linux with
- * glibc (musl ignores the variable); GLIBC_TUNABLES is not set (a user's own settings are kept, and
+ * glibc (musl ignores the variable) and transparent huge pages on request (`always` or `madvise`:
+ * without them the settings saved nothing); GLIBC_TUNABLES is not set (a user's own settings are kept, and
  * `GLIBC_TUNABLES=` turns this off); ABTOOL_RELAUNCH is not 0; not in a relaunched child
  * (ABTOOL_RELAUNCHED: a glibc that drops GLIBC_TUNABLES for a privileged process cannot make it
  * relaunch again); no debugger (its port would be taken twice).
@@ -57,6 +58,19 @@ function onGlibc(): boolean {
   }
 }
 
+/**
+ * Whether the kernel gives transparent huge pages to memory that asks for them (`[always]` or
+ * `[madvise]`): with `[never]` (or no such file) the settings were measured to save nothing, so the
+ * second start would be pure cost.
+ */
+function hugePagesOnRequest(): boolean {
+  try {
+    return /\[(always|madvise)\]/.test(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'latin1'));
+  } catch {
+    return false;
+  }
+}
+
 function debugging(env: NodeJS.ProcessEnv): boolean {
   const inspect = (a: string): boolean => a.startsWith('--inspect');
   return inspectorUrl() !== undefined || process.execArgv.some(inspect) || (env.NODE_OPTIONS ?? '').split(/\s+/).some(inspect);
@@ -67,7 +81,7 @@ export function relaunchWanted(argv: readonly string[], env: NodeJS.ProcessEnv =
   if (env.GLIBC_TUNABLES !== undefined || env.ABTOOL_RELAUNCH === '0' || env.ABTOOL_RELAUNCHED !== undefined) return false;
   if (argv.includes('--help') || argv.includes('-h') || debugging(env)) return false;
   const named = namedInputs(argv, minBytes);
-  return named !== null && named.bytes >= minBytes && onGlibc();
+  return named !== null && named.bytes >= minBytes && onGlibc() && hugePagesOnRequest();
 }
 
 /** The exit of a relaunched child whose launching process is gone: the status a SIGTERM gives. */

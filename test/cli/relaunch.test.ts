@@ -12,7 +12,17 @@ import { MALLOC_TUNABLES, RELAUNCH_MIN_BYTES, relaunchWanted } from '../../src/c
 import { ROOT } from '../helpers/reference.js';
 
 const EXAMPLE = `${ROOT}fixtures/examples/ab-win`;
-const glibc = process.platform === 'linux' && /\/libc\.so\.6$/m.test(readFileSync('/proc/self/maps', 'latin1'));
+/** where the relaunch applies: glibc, and transparent huge pages given on request */
+const applies =
+  process.platform === 'linux' &&
+  /\/libc\.so\.6$/m.test(readFileSync('/proc/self/maps', 'latin1')) &&
+  (() => {
+    try {
+      return /\[(always|madvise)\]/.test(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'latin1'));
+    } catch {
+      return false;
+    }
+  })();
 
 let dir = '';
 let big = '';
@@ -85,23 +95,23 @@ async function gone(pid: number): Promise<boolean> {
 const report = (s: string) => ({ ...JSON.parse(s), generated_at: null });
 
 describe('when analyze is relaunched', () => {
-  it('only for analyze of named inputs reaching the size, on glibc, unless turned off, already relaunched, asked for help or debugged', () => {
+  it('only for analyze of named inputs reaching the size, on glibc with huge pages on request, unless turned off, already relaunched, asked for help or debugged', () => {
     const env = { PATH: process.env.PATH };
     const args = ['analyze', big, '--spec', spec];
-    expect(relaunchWanted(args, env)).toBe(glibc);
+    expect(relaunchWanted(args, env)).toBe(applies);
     expect(relaunchWanted(['analyze', `${EXAMPLE}/logs.jsonl`, '--spec', spec], env)).toBe(false);
     expect(relaunchWanted(args, { ...env, GLIBC_TUNABLES: '' })).toBe(false);
-    expect(relaunchWanted(args, { ...env, GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' })).toBe(false);
+    expect(relaunchWanted(args, { ...env, GLIBC_TUNABLES: 'applies.malloc.arena_max=2' })).toBe(false);
     expect(relaunchWanted(args, { ...env, ABTOOL_RELAUNCH: '0' })).toBe(false);
     expect(relaunchWanted(args, { ...env, ABTOOL_RELAUNCHED: '1' })).toBe(false);
     expect(relaunchWanted(args, { ...env, NODE_OPTIONS: '--max-old-space-size=4096 --inspect=127.0.0.1:9339' })).toBe(false);
     expect(relaunchWanted([...args, '--help'], env)).toBe(false);
     expect(relaunchWanted(['analyze', '-', '--spec', spec], env)).toBe(false); // stdin: size unknown
     expect(relaunchWanted(['inspect', big], env)).toBe(false);
-    expect(relaunchWanted(['analyze', dir, '--spec', spec], env)).toBe(glibc); // a directory holding it
+    expect(relaunchWanted(['analyze', dir, '--spec', spec], env)).toBe(applies); // a directory holding it
   });
 
-  it.runIf(glibc)('gives the same report, stderr and exit code as a run in one process, from a child with the tunables', () => {
+  it.runIf(applies)('gives the same report, stderr and exit code as a run in one process, from a child with the tunables', () => {
     const log = join(dir, 'same.log');
     const args = ['analyze', big, '--spec', spec, '--format', 'json', '--quiet'];
     const tuned = run(args, log);
@@ -120,7 +130,7 @@ describe('when analyze is relaunched', () => {
     expect(bad.stderr).toBe(run(['analyze', big, '--spec', spec, '--format', 'yaml'], log, { ABTOOL_RELAUNCH: '0' }).stderr);
   }, 90_000);
 
-  it.runIf(glibc)('leaves a profiler alone: node --cpu-prof profiles both processes and the run ends as usual', () => {
+  it.runIf(applies)('leaves a profiler alone: node --cpu-prof profiles both processes and the run ends as usual', () => {
     const log = join(dir, 'prof.log');
     const profiles = mkdtempSync(join(dir, 'prof-'));
     const r = run(['analyze', big, '--spec', spec, '--format', 'json', '--quiet'], log, {}, ['--cpu-prof', `--cpu-prof-dir=${profiles}`]);
@@ -131,7 +141,7 @@ describe('when analyze is relaunched', () => {
     expect(readdirSync(profiles).length).toBeGreaterThanOrEqual(3);
   }, 90_000);
 
-  it.runIf(glibc)('runs in this process when the child cannot be started (here: the permission model refuses it)', () => {
+  it.runIf(applies)('runs in this process when the child cannot be started (here: the permission model refuses it)', () => {
     const log = join(dir, 'refused.log');
     const args = ['analyze', big, '--spec', spec, '--format', 'json', '--quiet'];
     const permission = ['--experimental-permission', '--allow-fs-read=*', `--allow-fs-write=${dir}/*`, '--allow-worker'];
@@ -143,7 +153,7 @@ describe('when analyze is relaunched', () => {
   }, 90_000);
 
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGKILL'] as const) {
-    it.runIf(glibc)(`${signal} to the launching process only: ${signal === 'SIGKILL' ? 'the child notices and stops' : 'passed on, both die of it'}, no child left running, no report written`, async () => {
+    it.runIf(applies)(`${signal} to the launching process only: ${signal === 'SIGKILL' ? 'the child notices and stops' : 'passed on, both die of it'}, no child left running, no report written`, async () => {
       const log = join(dir, `${signal}.log`);
       const out = join(dir, `${signal}.json`);
       const p = spawn(process.execPath, [`${ROOT}bin/abtool.js`, 'analyze', big, '--spec', spec, '--format', 'json', '--quiet', '-o', out], {
