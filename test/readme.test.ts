@@ -2,10 +2,13 @@
  * The README cannot drift from the tool: every command in its ```sh blocks is run here, from the
  * project root, and must end with the exit code written after it (`# exit N`, 0 when absent).
  * The two opening commands start with `npm install && `: that part is what CI itself does, so
- * only the rest is run (and `npm test` is this very test run, so it is not started again).
+ * only the rest is run (and `npm test` is this very test run, so it is not started again). Paths
+ * under /tmp/ are run under this test file's temporary directory instead (removed afterwards, see
+ * test/helpers/tmpdir.ts), so the README's examples leave nothing behind in /tmp.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/reference.js';
 
@@ -43,7 +46,7 @@ describe('README', () => {
   for (const c of commands) {
     if (c.run === 'npm test') continue;
     it(c.line, () => {
-      const p = spawnSync('bash', ['-c', c.run], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 });
+      const p = spawnSync('bash', ['-c', c.run.replaceAll('/tmp/', `${tmpdir()}/`)], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 });
       expect(p.status, `${c.run}\nstderr: ${p.stderr}`).toBe(c.exit);
       if (c.run.includes('bin/abtool.js')) expect(p.stdout.length).toBeGreaterThan(0);
       expect(p.stderr).not.toMatch(/internal error|at .*\.js:\d+:\d+/);
