@@ -216,10 +216,10 @@ export class DictionaryBuilder {
         const i = rows === null ? base + k : rows[base + k]!;
         const l = len[i]!;
         if (l < 0) continue;
-        const h = hashBytes(bytes, start[i]!, start[i]! + l);
-        hashes[k] = h;
-        touch ^= slots[2 * (h & mask) + 1]!;
+        hashes[k] = hashBytes(bytes, start[i]!, start[i]! + l);
       }
+      // the slots, in a loop of their own: with little work between them, many misses are in flight
+      for (let k = 0; k < m; k++) touch ^= slots[2 * (hashes[k]! & mask) + 1]!;
       // the entries of the slots whose hash matches, then their bytes: each loop's loads are
       // independent of each other, so their misses overlap
       const ents = this.ents;
