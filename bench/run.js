@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generate } from './generate.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -117,10 +117,27 @@ const cases = [
   { name: 'analyze CSV', file: files.csv, args: analyze(files.csv) },
   { name: 'analyze Arrow (file)', file: files.arrow, args: analyze(files.arrow) },
   { name: 'analyze Arrow (stream)', file: files.arrows, args: analyze(files.arrows) },
-  // without the relaunch in a child with malloc tuned (inputs of 64 MB or more; src/cli/relaunch.ts)
+  // with and without the relaunch in a child with malloc tuned (src/cli/relaunch.ts: inputs of 64 MB or
+  // more where page faults are slow; the cases above do what abtool decides on this machine)
+  { name: 'analyze JSONL, relaunched', file: files.jsonl, args: analyze(files.jsonl), env: { ABTOOL_RELAUNCH: '1' } },
   { name: 'analyze JSONL, in one process', file: files.jsonl, args: analyze(files.jsonl), env: { ABTOOL_RELAUNCH: '0' } },
+  { name: 'analyze Arrow (file), relaunched', file: files.arrow, args: analyze(files.arrow), env: { ABTOOL_RELAUNCH: '1' } },
   { name: 'analyze Arrow (file), in one process', file: files.arrow, args: analyze(files.arrow), env: { ABTOOL_RELAUNCH: '0' } },
 ];
+// what a page fault costs here and whether abtool relaunches the JSONL case, asked of a new process as abtool would
+const probe = spawnSync(
+  process.execPath,
+  [
+    '--input-type=module',
+    '-e',
+    `const m = await import(${JSON.stringify(pathToFileURL(join(root, 'dist/cli/relaunch.js')).href)}); const us = []; for (let k = 0; k < 5; k++) us.push(m.faultMicros()); us.sort((a, b) => a - b); console.log(JSON.stringify({ us: us[2], relaunch: m.relaunchWanted(${JSON.stringify(analyze(files.jsonl).slice(1))}) }));`,
+  ],
+  { encoding: 'utf8', env: { ...process.env, ABTOOL_RELAUNCH: '' } },
+);
+let faults = { us: NaN, relaunch: null };
+try {
+  faults = JSON.parse(probe.stdout);
+} catch {}
 const results = cases.map((c) => ({ ...c, times: [], cpu: [], rss: [], faults: [], read: [], evaluate: [], decision: null }));
 for (let r = 0; r < repeats; r++) {
   for (const c of results) {
@@ -200,12 +217,20 @@ let thp = 'unknown';
 try {
   thp = /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1] ?? 'unknown';
 } catch {}
-const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version, transparent_hugepages: thp };
+const machine = {
+  cpus: cpus().length,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  memory_gb: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  transparent_hugepages: thp,
+  page_fault_us: +faults.us.toFixed(2),
+  relaunched: faults.relaunch,
+};
 if (asJson) {
   process.stdout.write(JSON.stringify({ rows, repeats, machine, results: table, statistics: stats }, null, 2) + '\n');
 } else {
   const md = [];
-  md.push(`rows: ${rows}, repeats: ${repeats} (medians), machine: ${machine.cpus} x ${machine.cpu}, ${machine.memory_gb} GiB, Node ${machine.node}, transparent huge pages ${machine.transparent_hugepages}`);
+  md.push(`rows: ${rows}, repeats: ${repeats} (medians), machine: ${machine.cpus} x ${machine.cpu}, ${machine.memory_gb} GiB, Node ${machine.node}, transparent huge pages ${machine.transparent_hugepages}, a page fault ${machine.page_fault_us} µs (the default analyze cases ${machine.relaunched ? 'are' : 'are not'} relaunched)`);
   md.push('');
   md.push('| case | median s | x floor | CPU s | read done s | evaluation s | rows/s | MB/s | peak RSS MB | page faults |');
   md.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');

@@ -3,8 +3,8 @@
  * is tuned for a program that allocates and frees large typed arrays. Run by bin/abtool.js before
  * anything else.
  *
- * Why: on the bench machine a page fault costs ~10 us, and analyzing 1M rows touches ~300 MB of new
- * memory, ~75k faults in 4 KB pages, a fifth of the CPU time. With these settings malloc asks the
+ * Why: on the machine these settings were measured on, a page fault cost ~10 us, and analyzing 1M rows
+ * touches ~300 MB of new memory, ~75k faults in 4 KB pages, a fifth of the CPU time. With these settings malloc asks the
  * kernel for transparent huge pages (2 MB) where the machine offers them on request
  * (`/sys/kernel/mm/transparent_hugepage/enabled` = `madvise`, a common default), grows its heaps in
  * 64 MB steps, serves allocations up to 32 MB from them and keeps what is freed for the next
@@ -16,8 +16,12 @@
  * Only when: the command is `analyze` (not its --help) and the named inputs reach
  * RELAUNCH_MIN_BYTES (below that, the second Node start costs more than it saves); on Linux with
  * glibc (musl ignores the variable) and transparent huge pages on request (`always` or `madvise`:
- * without them the settings saved nothing); GLIBC_TUNABLES is not set (a user's own settings are kept, and
- * `GLIBC_TUNABLES=` turns this off); ABTOOL_RELAUNCH is not 0; not in a relaunched child
+ * without them the settings saved nothing); page faults are slow here (faultMicros, at least
+ * SLOW_FAULT_MICROS: where a fault costs ~1.5 us, as on a later machine of the bench's, the huge pages
+ * cost more system time than the faults they save, and the run was slower relaunched: 1.81 against
+ * 1.70 s, 5 alternated runs); GLIBC_TUNABLES is not set (a user's own settings are kept, and
+ * `GLIBC_TUNABLES=` turns this off); ABTOOL_RELAUNCH is not 0 (ABTOOL_RELAUNCH=1 skips the two
+ * checks of the machine, huge pages and fault cost, and relaunches where the rest holds); not in a relaunched child
  * (ABTOOL_RELAUNCHED: a glibc that drops GLIBC_TUNABLES for a privileged process cannot make it
  * relaunch again); no debugger (its port would be taken twice).
  *
@@ -40,6 +44,30 @@ export const MALLOC_TUNABLES = 'glibc.malloc.hugetlb=1:glibc.malloc.mmap_thresho
 
 /** Named inputs at least this big are analyzed in a tuned child process. */
 export const RELAUNCH_MIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Page faults costing at least this many microseconds each make the relaunch worth its second start.
+ * Measured (faultMicros): ~10-14 us on the machine where the relaunch saved 4-15% at 1M rows; 1.4-3.6 us
+ * on one where it cost 6%.
+ */
+export const SLOW_FAULT_MICROS = 5;
+
+/**
+ * What a page fault costs here, in microseconds: the faster of two probes, each writing one byte in
+ * every 4 KB page of a new 2 MB typed array (memory malloc takes fresh from the kernel, so each write
+ * faults). About 1 ms where faults are cheap, ~10-20 ms where they are not.
+ */
+export function faultMicros(): number {
+  const bytes = 2 * 1024 * 1024;
+  let best = Infinity;
+  for (let probe = 0; probe < 2; probe++) {
+    const a = new Uint8Array(bytes);
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < bytes; i += 4096) a[i] = 1;
+    best = Math.min(best, Number(process.hrtime.bigint() - t) / 1000 / (bytes / 4096));
+  }
+  return best;
+}
 
 /**
  * Signals that stop a run, passed on to the child. Not SIGUSR1 (Node's debugger signal), nor SIGPROF
@@ -76,12 +104,17 @@ function debugging(env: NodeJS.ProcessEnv): boolean {
   return inspectorUrl() !== undefined || process.execArgv.some(inspect) || (env.NODE_OPTIONS ?? '').split(/\s+/).some(inspect);
 }
 
-/** Whether `argv` (without node and the script) should be relaunched tuned, given the environment. */
-export function relaunchWanted(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, minBytes = RELAUNCH_MIN_BYTES): boolean {
+/**
+ * Whether `argv` (without node and the script) should be relaunched tuned, given the environment;
+ * `faults` tells what a page fault costs here (measured only when everything else holds).
+ */
+export function relaunchWanted(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, minBytes = RELAUNCH_MIN_BYTES, faults: () => number = faultMicros): boolean {
   if (env.GLIBC_TUNABLES !== undefined || env.ABTOOL_RELAUNCH === '0' || env.ABTOOL_RELAUNCHED !== undefined) return false;
   if (argv.includes('--help') || argv.includes('-h') || debugging(env)) return false;
   const named = namedInputs(argv, minBytes);
-  return named !== null && named.bytes >= minBytes && onGlibc() && hugePagesOnRequest();
+  if (named === null || named.bytes < minBytes || !onGlibc()) return false;
+  if (env.ABTOOL_RELAUNCH === '1') return true;
+  return hugePagesOnRequest() && faults() >= SLOW_FAULT_MICROS;
 }
 
 /** The exit of a relaunched child whose launching process is gone: the status a SIGTERM gives. */

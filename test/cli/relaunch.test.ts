@@ -8,14 +8,15 @@ import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MALLOC_TUNABLES, RELAUNCH_MIN_BYTES, relaunchWanted } from '../../src/cli/relaunch.js';
+import { faultMicros, MALLOC_TUNABLES, RELAUNCH_MIN_BYTES, relaunchWanted, SLOW_FAULT_MICROS } from '../../src/cli/relaunch.js';
 import { ROOT } from '../helpers/reference.js';
 
 const EXAMPLE = `${ROOT}fixtures/examples/ab-win`;
-/** where the relaunch applies: glibc, and transparent huge pages given on request */
+/** where the relaunch can run: glibc */
+const glibc = process.platform === 'linux' && /\/libc\.so\.6$/m.test(readFileSync('/proc/self/maps', 'latin1'));
+/** where it applies unasked: glibc, transparent huge pages given on request (and slow page faults) */
 const applies =
-  process.platform === 'linux' &&
-  /\/libc\.so\.6$/m.test(readFileSync('/proc/self/maps', 'latin1')) &&
+  glibc &&
   (() => {
     try {
       return /\[(always|madvise)\]/.test(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'latin1'));
@@ -23,6 +24,8 @@ const applies =
       return false;
     }
   })();
+const slow = (): number => SLOW_FAULT_MICROS + 10;
+const fast = (): number => SLOW_FAULT_MICROS / 4;
 
 let dir = '';
 let big = '';
@@ -50,8 +53,9 @@ const spec = `${EXAMPLE}/spec.json`;
 
 /** This environment without what turns the relaunch off or on (a developer's or CI's settings), plus `extra`. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...extra };
-  for (const k of ['GLIBC_TUNABLES', 'ABTOOL_RELAUNCH', 'ABTOOL_RELAUNCHED', 'ABTOOL_LAUNCHED_AT']) if (!(k in extra)) delete env[k];
+  // the relaunch asked for (ABTOOL_RELAUNCH=1), so that it runs whatever this machine's page faults cost
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ABTOOL_RELAUNCH: '1', ...extra };
+  for (const k of ['GLIBC_TUNABLES', 'ABTOOL_RELAUNCHED', 'ABTOOL_LAUNCHED_AT']) if (!(k in extra)) delete env[k];
   return env;
 }
 
@@ -98,20 +102,44 @@ describe('when analyze is relaunched', () => {
   it('only for analyze of named inputs reaching the size, on glibc with huge pages on request, unless turned off, already relaunched, asked for help or debugged', () => {
     const env = { PATH: process.env.PATH };
     const args = ['analyze', big, '--spec', spec];
-    expect(relaunchWanted(args, env)).toBe(applies);
-    expect(relaunchWanted(['analyze', `${EXAMPLE}/logs.jsonl`, '--spec', spec], env)).toBe(false);
-    expect(relaunchWanted(args, { ...env, GLIBC_TUNABLES: '' })).toBe(false);
-    expect(relaunchWanted(args, { ...env, GLIBC_TUNABLES: 'applies.malloc.arena_max=2' })).toBe(false);
-    expect(relaunchWanted(args, { ...env, ABTOOL_RELAUNCH: '0' })).toBe(false);
-    expect(relaunchWanted(args, { ...env, ABTOOL_RELAUNCHED: '1' })).toBe(false);
-    expect(relaunchWanted(args, { ...env, NODE_OPTIONS: '--max-old-space-size=4096 --inspect=127.0.0.1:9339' })).toBe(false);
-    expect(relaunchWanted([...args, '--help'], env)).toBe(false);
-    expect(relaunchWanted(['analyze', '-', '--spec', spec], env)).toBe(false); // stdin: size unknown
-    expect(relaunchWanted(['inspect', big], env)).toBe(false);
-    expect(relaunchWanted(['analyze', dir, '--spec', spec], env)).toBe(applies); // a directory holding it
+    const wanted = (a: string[], e: NodeJS.ProcessEnv = env, faults = slow): boolean => relaunchWanted(a, e, RELAUNCH_MIN_BYTES, faults);
+    expect(wanted(args)).toBe(applies);
+    expect(wanted(['analyze', `${EXAMPLE}/logs.jsonl`, '--spec', spec])).toBe(false);
+    expect(wanted(args, { ...env, GLIBC_TUNABLES: '' })).toBe(false);
+    expect(wanted(args, { ...env, GLIBC_TUNABLES: 'applies.malloc.arena_max=2' })).toBe(false);
+    expect(wanted(args, { ...env, ABTOOL_RELAUNCH: '0' })).toBe(false);
+    expect(wanted(args, { ...env, ABTOOL_RELAUNCHED: '1' })).toBe(false);
+    expect(wanted(args, { ...env, NODE_OPTIONS: '--max-old-space-size=4096 --inspect=127.0.0.1:9339' })).toBe(false);
+    expect(wanted([...args, '--help'])).toBe(false);
+    expect(wanted(['analyze', '-', '--spec', spec])).toBe(false); // stdin: size unknown
+    expect(wanted(['inspect', big])).toBe(false);
+    expect(wanted(['analyze', dir, '--spec', spec])).toBe(applies); // a directory holding it
   });
 
-  it.runIf(applies)('gives the same report, stderr and exit code as a run in one process, from a child with the tunables', () => {
+  it('only where page faults are slow, unless ABTOOL_RELAUNCH=1 asks (then the machine is not looked at); the fault cost is measured only when all else holds', () => {
+    const env = { PATH: process.env.PATH };
+    const args = ['analyze', big, '--spec', spec];
+    let probes = 0;
+    const counted = (us: number) => (): number => (probes++, us);
+    expect(relaunchWanted(args, env, RELAUNCH_MIN_BYTES, counted(SLOW_FAULT_MICROS / 4))).toBe(false);
+    expect(probes).toBe(applies ? 1 : 0);
+    expect(relaunchWanted(args, env, RELAUNCH_MIN_BYTES, counted(SLOW_FAULT_MICROS))).toBe(applies);
+    expect(relaunchWanted(args, { ...env, ABTOOL_RELAUNCH: '1' }, RELAUNCH_MIN_BYTES, fast)).toBe(glibc);
+    expect(relaunchWanted(['analyze', `${EXAMPLE}/logs.jsonl`, '--spec', spec], { ...env, ABTOOL_RELAUNCH: '1' }, RELAUNCH_MIN_BYTES, slow)).toBe(false);
+    probes = 0;
+    relaunchWanted(['analyze', `${EXAMPLE}/logs.jsonl`, '--spec', spec], env, RELAUNCH_MIN_BYTES, counted(SLOW_FAULT_MICROS));
+    relaunchWanted(args, { ...env, ABTOOL_RELAUNCH: '0' }, RELAUNCH_MIN_BYTES, counted(SLOW_FAULT_MICROS));
+    relaunchWanted(args, { ...env, ABTOOL_RELAUNCH: '1' }, RELAUNCH_MIN_BYTES, counted(SLOW_FAULT_MICROS));
+    expect(probes).toBe(0);
+  });
+
+  it('measures a page fault as a positive, finite number (microseconds; no bound on it: a timing)', () => {
+    const us = faultMicros();
+    expect(Number.isFinite(us)).toBe(true);
+    expect(us).toBeGreaterThan(0);
+  });
+
+  it.runIf(glibc)('gives the same report, stderr and exit code as a run in one process, from a child with the tunables', () => {
     const log = join(dir, 'same.log');
     const args = ['analyze', big, '--spec', spec, '--format', 'json', '--quiet'];
     const tuned = run(args, log);
@@ -130,7 +158,7 @@ describe('when analyze is relaunched', () => {
     expect(bad.stderr).toBe(run(['analyze', big, '--spec', spec, '--format', 'yaml'], log, { ABTOOL_RELAUNCH: '0' }).stderr);
   }, 90_000);
 
-  it.runIf(applies)('leaves a profiler alone: node --cpu-prof profiles both processes and the run ends as usual', () => {
+  it.runIf(glibc)('leaves a profiler alone: node --cpu-prof profiles both processes and the run ends as usual', () => {
     const log = join(dir, 'prof.log');
     const profiles = mkdtempSync(join(dir, 'prof-'));
     const r = run(['analyze', big, '--spec', spec, '--format', 'json', '--quiet'], log, {}, ['--cpu-prof', `--cpu-prof-dir=${profiles}`]);
@@ -141,7 +169,7 @@ describe('when analyze is relaunched', () => {
     expect(readdirSync(profiles).length).toBeGreaterThanOrEqual(3);
   }, 90_000);
 
-  it.runIf(applies)('runs in this process when the child cannot be started (here: the permission model refuses it)', () => {
+  it.runIf(glibc)('runs in this process when the child cannot be started (here: the permission model refuses it)', () => {
     const log = join(dir, 'refused.log');
     const args = ['analyze', big, '--spec', spec, '--format', 'json', '--quiet'];
     const permission = ['--experimental-permission', '--allow-fs-read=*', `--allow-fs-write=${dir}/*`, '--allow-worker'];
@@ -153,7 +181,7 @@ describe('when analyze is relaunched', () => {
   }, 90_000);
 
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGKILL'] as const) {
-    it.runIf(applies)(`${signal} to the launching process only: ${signal === 'SIGKILL' ? 'the child notices and stops' : 'passed on, both die of it'}, no child left running, no report written`, async () => {
+    it.runIf(glibc)(`${signal} to the launching process only: ${signal === 'SIGKILL' ? 'the child notices and stops' : 'passed on, both die of it'}, no child left running, no report written`, async () => {
       const log = join(dir, `${signal}.log`);
       const out = join(dir, `${signal}.json`);
       const p = spawn(process.execPath, [`${ROOT}bin/abtool.js`, 'analyze', big, '--spec', spec, '--format', 'json', '--quiet', '-o', out], {
