@@ -54,6 +54,20 @@ function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
+/** Key positions whose shape is kept (JsonLineScanner.shapeKey): keys past it are read the long way. */
+const MAX_SHAPE = 256;
+
+/**
+ * buf[ks...] is `key` (bytes that hold no quote, backslash or control character) then the closing
+ * quote, before `e`: what scanString would find, without an escape, at ks + key.length.
+ */
+function sameKey(buf: Uint8Array, ks: number, e: number, key: Uint8Array): boolean {
+  const n = key.length;
+  if (ks + n >= e || buf[ks + n] !== QUOTE) return false;
+  for (let k = 0; k < n; k++) if (buf[ks + k] !== key[k]) return false;
+  return true;
+}
+
 interface KeyEntry {
   bytes: Uint8Array;
   fields: number[];
@@ -71,6 +85,15 @@ export class JsonLineScanner {
 
   private readonly byLength: (KeyEntry[] | undefined)[] = [];
   private readonly byName = new Map<string, number[]>();
+  /**
+   * The shape of the lines seen: per key position in an object, the key last read there (its raw
+   * bytes, when it had no escape) and its fields (undefined: not requested). A line whose key at a
+   * position is the same (the same bytes, then the closing quote) needs neither the key's string scan
+   * nor its lookup: logs write their keys in one order, line after line. A key that differs is read
+   * the long way and becomes the position's key.
+   */
+  private readonly shapeKey: Uint8Array[] = [];
+  private readonly shapeFields: (number[] | undefined)[] = [];
   private stack = new Uint8Array(64);
   // results of the last token scan
   private t = 0;
@@ -126,12 +149,25 @@ export class JsonLineScanner {
     if (i < e && buf[i] === RBRACE) {
       i++;
     } else {
-      for (;;) {
+      for (let pos = 0; ; pos++) {
         if (i >= e || buf[i] !== QUOTE) return this.fail(s, i, 'a key in double quotes');
         const ks = i + 1;
-        const ke = this.scanString(buf, ks, e);
-        if (ke < 0) return this.fail(s, -ke - 1, 'a valid string');
-        const keyEscaped = this.escaped;
+        let ke: number;
+        let fields: number[] | undefined;
+        const known = pos < this.shapeKey.length ? this.shapeKey[pos]! : null;
+        if (known !== null && sameKey(buf, ks, e, known)) {
+          ke = ks + known.length;
+          fields = this.shapeFields[pos];
+        } else {
+          ke = this.scanString(buf, ks, e);
+          if (ke < 0) return this.fail(s, -ke - 1, 'a valid string');
+          fields = this.escaped ? this.matchEscapedKey(buf, ks, ke) : this.matchKey(buf, ks, ke);
+          if (!this.escaped && pos <= this.shapeKey.length && pos < MAX_SHAPE) {
+            // a copy (a Buffer's slice is a view, and the reader reuses its buffers)
+            this.shapeKey[pos] = Uint8Array.from(buf.subarray(ks, ke));
+            this.shapeFields[pos] = fields;
+          }
+        }
         i = ke + 1;
         while (i < e && isWs(buf[i]!)) i++;
         if (i >= e || buf[i] !== COLON) return this.fail(s, i, "':' after the key");
@@ -141,7 +177,6 @@ export class JsonLineScanner {
         const vstart = i;
         const vend = this.scanToken(buf, i, e);
         if (vend < 0) return this.fail(s, -vend - 1, 'a valid value');
-        const fields = keyEscaped ? this.matchEscapedKey(buf, ks, ke) : this.matchKey(buf, ks, ke);
         if (fields !== undefined) {
           const t = this.t;
           let a = vstart;

@@ -100,6 +100,44 @@ describe('JsonLineScanner', () => {
     );
   });
 
+  it('one scanner over many lines in one reused buffer (keys in repeated orders, prefixes of each other, escaped, damaged): each line as JSON.parse reads it', () => {
+    const keys = ['a', 'ab', 'b', 'model', 'k\u00e9y', 'ke', 'x'];
+    const requested = ['a', 'ab', 'model', 'k\u00e9y', 'missing'];
+    const sc = new JsonLineScanner(requested);
+    // every line is written into the same buffer, as the reader reuses its chunk buffers
+    const shared = Buffer.alloc(4096);
+    const value = fc.oneof(fc.integer(), fc.constantFrom('v', 'w"q', 'a\\b', ''), fc.boolean(), fc.constant(null));
+    const line = fc.tuple(
+      fc.array(fc.tuple(fc.constantFrom(...keys), value), { maxLength: 6 }),
+      fc.constantFrom('plain', 'escape-key', 'damage', 'spaced'),
+      fc.nat(),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 30 }), (lines) => {
+        for (const [pairs, how, at] of lines) {
+          let text = `{${pairs.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
+          if (how === 'escape-key' && pairs.length > 0) text = text.replace('"a', '"\\u0061');
+          if (how === 'damage') {
+            const p = at % text.length;
+            text = text.slice(0, p) + '"' + text.slice(p + 1);
+          }
+          if (how === 'spaced') text = text.replace(/:/g, ' : ').replace(/,/g, ' , ');
+          const n = shared.write(text, 0, 'utf8');
+          shared.fill(0x22, n, n + 16); // stale bytes after the line, as a reused buffer has
+          const r = sc.scan(shared, 0, n);
+          expect(r === SCAN_OK, text).toBe(parsesToObject(text));
+          if (r !== SCAN_OK) continue;
+          const parsed = JSON.parse(text) as Record<string, unknown>;
+          requested.forEach((k, f) => {
+            const want = Object.prototype.hasOwnProperty.call(parsed, k) ? parsed[k] : undefined;
+            expect(extracted(sc, shared, f), `${text} ${k}`).toEqual(want);
+          });
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('agrees with JSON.parse on corrupted lines', () => {
     const sc = new JsonLineScanner(['a', 'b', '']);
     const chars = fc.constantFrom('{', '}', '[', ']', '"', '\\', ',', ':', ' ', '0', '-', '.', 'e', 'E', '+', 'n', 't', 'u', '1', '\u0001', '\t', 'x', 'é');
