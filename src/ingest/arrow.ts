@@ -14,7 +14,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Message, RecordBatchReader, Type, type Data, type DataType, type RecordBatch, type Vector } from 'apache-arrow';
 import { CliError, dataError } from '../cli/exitCode.js';
-import { K_FLAG, K_LABEL, K_STRING, nonFiniteLabel, type BatchBuilder, type RowBlock } from './builder.js';
+import { K_FLAG, K_LABEL, K_STRING, K_TIMESTAMP, nonFiniteLabel, type BatchBuilder, type RowBlock } from './builder.js';
+import { MAX_TIME_MS } from './coerce.js';
 import type { ByteColumn } from './intern.js';
 import { ARROW_MAGIC, tailBytes, type Source } from './open.js';
 import type { Batch } from './types.js';
@@ -337,6 +338,8 @@ function numberColumn(a: Access, kind: number, r0: number, m: number, out: Float
   const off = a.off + r0;
   const nulls = a.nulls;
   const flag = kind === K_FLAG;
+  // a time beyond what a date holds is rejected row by row (setNumber)
+  const limit = kind === K_TIMESTAMP ? MAX_TIME_MS : Infinity;
   switch (a.k) {
     case A_MISSING:
       out.fill(NaN, 0, m);
@@ -353,7 +356,7 @@ function numberColumn(a: Access, kind: number, r0: number, m: number, out: Float
         }
         const x = num[off + j]! * scale;
         out[j] = x;
-        if (!(x - x === 0) || (flag && x !== 0 && x !== 1)) marked[j] = 1;
+        if (!(x - x === 0) || (flag && x !== 0 && x !== 1) || x > limit || x < -limit) marked[j] = 1;
       }
       return true;
     }
@@ -373,7 +376,7 @@ function numberColumn(a: Access, kind: number, r0: number, m: number, out: Float
         const hi = unsigned ? words[2 * i + 1]! >>> 0 : words[2 * i + 1]!;
         const x = (hi * TWO_32 + (words[2 * i]! >>> 0)) * scale;
         out[j] = x;
-        if (!(x - x === 0) || (flag && x !== 0 && x !== 1)) marked[j] = 1;
+        if (!(x - x === 0) || (flag && x !== 0 && x !== 1) || x > limit || x < -limit) marked[j] = 1;
       }
       return true;
     }

@@ -30,6 +30,7 @@ import {
   latin1,
   textBytes,
   timestampTextValue,
+  MAX_TIME_MS,
 } from './coerce.js';
 import { ByteColumnBuilder, DictionaryBuilder, decodeUtf8, type ByteColumn } from './intern.js';
 import {
@@ -335,9 +336,11 @@ export class BatchBuilder {
       this.setNonFinite(f, String(v));
       return;
     }
-    if (k === K_NUMBER || k === K_TIMESTAMP) {
+    if (k === K_NUMBER) {
       this.tag[f] = V_NUM;
       this.num[f] = v;
+    } else if (k === K_TIMESTAMP) {
+      this.setTime(f, v);
     } else if (k === K_FLAG) {
       if (v === 0 || v === 1) {
         this.tag[f] = V_NUM;
@@ -450,6 +453,19 @@ export class BatchBuilder {
     return true;
   }
 
+  /**
+   * A finite time in epoch milliseconds: a wrong type beyond what a date can hold (±8.64e15 ms, about
+   * ±275,000 years; a report could not name it).
+   */
+  private setTime(f: number, v: number): void {
+    if (v >= -MAX_TIME_MS && v <= MAX_TIME_MS) {
+      this.tag[f] = V_NUM;
+      this.num[f] = v;
+    } else {
+      this.setWrongType(f, `${v} is outside the range of a time (epoch milliseconds from -8.64e15 to 8.64e15)`);
+    }
+  }
+
   /** number, flag and timestamp fields given as text */
   private classifyText(f: number, buf: Uint8Array, s: number, e: number, numericText: boolean): void {
     const field = this.fields[f]!;
@@ -486,8 +502,7 @@ export class BatchBuilder {
     } else {
       const v = timestampTextValue(buf, s, e);
       if (v - v === 0) {
-        this.tag[f] = V_NUM;
-        this.num[f] = v;
+        this.setTime(f, v);
         return;
       }
       if (!isNonFiniteWord(buf, s, e)) {

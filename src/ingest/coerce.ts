@@ -292,6 +292,9 @@ export function isoTimestampValue(buf: Uint8Array, s: number, e: number): number
   return ms - sign * (oh * 3_600_000 + om * 60_000);
 }
 
+/** The largest time a JavaScript Date holds, in epoch milliseconds (either side of 1970). */
+export const MAX_TIME_MS = 8.64e15;
+
 /** A timestamp given as text: digits are epoch milliseconds, anything else must be ISO-8601. NaN when neither. */
 export function timestampTextValue(buf: Uint8Array, s: number, e: number): number {
   if (allDigits(buf, s, e)) return Number(latin1(buf, s, e));

@@ -337,6 +337,37 @@ describe('inputs', () => {
     expect(lines(account, 'wrong-type')).toEqual([7, 8]);
   });
 
+  it('timestamps beyond what a date holds (±8.64e15 ms) are the wrong type, in JSONL, CSV and Arrow alike', async () => {
+    const times = [8.64e15, -8.64e15, 8.640000000000001e15, -8.7e15, 1e20, 1e300];
+    const jsonl = write('ts-range.jsonl', times.map((t) => `{"model":"A","user_id":"u","ts":${t}}`).join('\n') + '\n{"model":"A","user_id":"u","ts":"100000000000000000000"}\n');
+    const csv = write('ts-range.csv', 'model,user_id,ts\n' + times.map((t) => `A,u,${t}`).join('\n') + '\nA,u,100000000000000000000\n');
+    const { Table, vectorFromArray, Float64, Int64, TimestampMillisecond, Utf8, tableToIPC } = await import('apache-arrow');
+    const arrowOf = (name: string, ts: ReturnType<typeof vectorFromArray>): string[] => {
+      const t = new Table({ model: vectorFromArray(times.map(() => 'A'), new Utf8()), user_id: vectorFromArray(times.map(() => 'u'), new Utf8()), ts });
+      return [write(`${name}.arrow`, Buffer.from(tableToIPC(t, 'file'))), write(`${name}.arrows`, Buffer.from(tableToIPC(t, 'stream')))];
+    };
+    const arrows = [
+      ...arrowOf('ts-range-f64', vectorFromArray(times, new Float64())),
+      // as 64-bit integers and as an Arrow timestamp column: the same milliseconds
+      ...arrowOf('ts-range-i64', vectorFromArray(times.map((t) => (Math.abs(t) < 9e18 ? BigInt(t) : 0n)), new Int64())),
+      ...arrowOf('ts-range-tsms', vectorFromArray(times.map((t) => (Math.abs(t) < 9e18 ? t : 0)), new TimestampMillisecond())),
+    ];
+    const plan = { ...contractPlan(['A']), requestField: null };
+    for (const p of [jsonl, csv]) {
+      const { columns, account } = await collect([p], plan);
+      expect(columns.ts, p).toEqual([8.64e15, -8.64e15]);
+      expect(lines(account, 'wrong-type'), p).toEqual([3, 4, 5, 6, 7].map((l) => l + (p.endsWith('.csv') ? 1 : 0)));
+      expect(account.rejections['wrong-type']!.first[0]!.message).toMatch(/outside the range of a time/);
+    }
+    for (const p of arrows) {
+      const { columns, account } = await collect([p], plan);
+      const inRange = p.includes('f64') ? [8.64e15, -8.64e15] : [8.64e15, -8.64e15, 0, 0];
+      expect(columns.ts, p).toEqual(inRange);
+      expect(account.rejections['wrong-type']!.count, p).toBe(p.includes('f64') ? 4 : 2);
+      expect(account.rejections['wrong-type']!.first[0]!.field).toBe('ts');
+    }
+  });
+
   it('flags: booleans, 0/1, words in any case; error messages count as 1', async () => {
     const p = write('flags.csv', 'model,user_id,converted,error\nA,u,1,\nA,u,0,timeout\nA,u,TRUE,false\nA,u,False,0\nA,u,1.0,True\nA,u,2,\n');
     const { columns, account } = await collect([p], { ...contractPlan(['A']), requestField: null });
