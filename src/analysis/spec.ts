@@ -469,6 +469,7 @@ export function validateSpec(doc: unknown, fileName: string): ExperimentSpec {
     r.fail('treatment', `treatment must differ from control (both are ${JSON.stringify(control)})`);
   }
   const unit = r.string(o, 'unit', '', false, 'a field name, the randomization unit, e.g. user_id') ?? DEFAULTS.unit;
+  if (unit === 'model') r.fail('unit', '"model" cannot be the unit: the unit is what is randomized between the models (e.g. user_id)');
   const alpha = r.number(o, 'alpha', '', false, 'strictly between 0 and 1', inUnit) ?? DEFAULTS.alpha;
   const power = r.number(o, 'power', '', false, 'strictly between 0 and 1', inUnit) ?? DEFAULTS.power;
   if (!(power > alpha)) {
@@ -689,7 +690,12 @@ function parseYaml(text: string, fileName: string): unknown {
       })),
     );
   }
-  return doc.toJS({ maxAliasCount: 100 }) as Json;
+  try {
+    return doc.toJS({ maxAliasCount: 100 }) as Json;
+  } catch (e) {
+    // aliases that expand past the limit (a "billion laughs" document), or another failure of the conversion
+    throw new SpecError(fileName, [{ path: '', message: `not a usable YAML document: ${firstLine((e as Error).message)}` }]);
+  }
 }
 
 /**

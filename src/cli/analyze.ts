@@ -10,7 +10,7 @@ import { SpecError, columnOf, type ExperimentSpec } from '../analysis/spec.js';
 import { THREADED_MIN_BYTES, checkAccount, parseMaxBadRows, readLogs } from '../ingest/index.js';
 import { loadDistributions } from '../core/distributions.js';
 import type { Report } from '../report/model.js';
-import { parseCount } from './args.js';
+import { parseCount, parseNumber } from './args.js';
 import { EXIT_CODES, dataError, usageError } from './exitCode.js';
 import { toJson } from './output.js';
 import { loadSpecForCli } from './plan.js';
@@ -147,7 +147,7 @@ async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number>
   const format = (opts.format ?? (process.stdout.isTTY ? 'table' : 'json')) as Format;
   if (!(FORMATS as readonly string[]).includes(format)) throw usageError(`--format must be one of ${FORMATS.join(', ')} (got "${opts.format}")`);
   const seed = parseCount('--seed', opts.seed);
-  const resamples = parseCount('--resamples', opts.resamples, 100);
+  const resamples = parseNumber('--resamples', opts.resamples, { min: 100, max: 10_000_000, integer: true });
   const maxBadRows = parseMaxBadRows('--max-bad-rows', opts.maxBadRows);
   const spec = loadSpecForCli(opts.spec);
   let lock;

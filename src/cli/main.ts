@@ -35,7 +35,25 @@ function exitOverrideAll(cmd: Command): void {
   for (const sub of cmd.commands) exitOverrideAll(sub);
 }
 
+/**
+ * Output whose reader has gone (`abtool ... | head -1`: the write fails with EPIPE) ends the run
+ * quietly, as for a program killed by SIGPIPE but without a signal: the exit code so far (0 for help
+ * text); another write error (a full disk) is reported, exit 64 as for an --output file that cannot
+ * be written. A command that handles it itself (watch stops watching) has its own listener, and this one
+ * leaves it to that.
+ */
+function quietOnClosedStdout(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (process.stdout.listenerCount('error') > 1) return;
+    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    // as for an --output file that cannot be written
+    process.stderr.write(`abtool: cannot write to standard output (${e.code ?? e.message})\n`);
+    process.exit(EXIT_CODES.usage);
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedStdout();
   const program = buildProgram();
   if (argv.length <= 2) {
     process.stderr.write(program.helpInformation());

@@ -176,6 +176,32 @@ describe('abtool analyze: usage and input errors', () => {
     expect(r.stderr).toMatch(/no such file/);
     expect(runCli(['analyze', logOf('ab-win'), '--spec', join(ex('ab-win'), 'spec.json'), '--format', 'pdf']).code).toBe(64);
   });
+  it('--resamples out of range: exit 64 naming the bound (at least 100, at most 10,000,000)', () => {
+    const spec = join(ex('ab-win'), 'spec.json');
+    for (const [n, bound] of [['1e13', /at most 10000000/], ['10000001', /at most 10000000/], ['50', /at least 100/], ['2.5', /whole number/]] as const) {
+      const r = runCli(['analyze', logOf('ab-win'), '--spec', spec, '--resamples', n]);
+      expect(r.code, n).toBe(64);
+      expect(r.stderr, n).toMatch(/--resamples/);
+      expect(r.stderr, n).toMatch(bound);
+      expect(r.stderr).not.toMatch(/internal error/);
+    }
+  });
+  it('a spec whose unit is the model field, or YAML whose aliases expand past the limit: exit 64 naming the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'abtool-spec-'));
+    const s = JSON.parse(readFileSync(join(ex('ab-win'), 'spec.json'), 'utf8'));
+    const unit = join(dir, 'unit.json');
+    writeFileSync(unit, JSON.stringify({ ...s, unit: 'model' }));
+    let r = runCli(['analyze', logOf('ab-win'), '--spec', unit]);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(/unit\.json: "model" cannot be the unit/);
+    const bomb = join(dir, 'bomb.yaml');
+    const level = (name: string, of: string): string => `${name}: &${name} [${Array(9).fill(of).join(', ')}]`;
+    writeFileSync(bomb, [level('a', '"x"'), level('b', '*a'), level('c', '*b'), level('d', '*c'), `e: [${Array(9).fill('*d').join(', ')}]`].join('\n') + '\n');
+    r = runCli(['analyze', logOf('ab-win'), '--spec', bomb]);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(/bomb\.yaml: not a usable YAML document/);
+    expect(r.stderr).not.toMatch(/internal error/);
+  });
   it('a log that does not exist: exit 66', () => {
     const r = runCli(['analyze', '/nope/logs.jsonl', '--spec', join(ex('ab-win'), 'spec.json')]);
     expect(r.code).toBe(66);
