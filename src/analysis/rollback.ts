@@ -66,9 +66,20 @@ export class RollbackJudge {
       reason = `rollback fired at ${new Date(this.triggeredAt).toISOString()}: the challenger's ${q} ${rule.field} was above ${rule.maxRatio}x the champion's for ${rule.consecutive} consecutive ${rule.window} windows`;
     } else {
       const judged = this.windows.filter((w) => w.status !== 'insufficient').length;
-      const insufficient = this.windows.length - judged;
-      reason = `rollback rule did not fire: ${judged} window(s) judged${insufficient ? `, ${insufficient} with too few records to judge (fewer than ${rule.minCount} per model)` : ''}`;
-      if (judged === 0) reason = `rollback rule could not be evaluated: no window had at least ${rule.minCount} records per model`;
+      // why the others could not be judged: too few records, or enough but no ratio (the champion's quantile is 0 or below)
+      const few = this.windows.filter((w) => w.status === 'insufficient' && (w.n_control < rule.minCount || w.n_treatment < rule.minCount)).length;
+      const noRatio = this.windows.length - judged - few;
+      const why = [
+        few ? `${few} with too few records to judge (fewer than ${rule.minCount} per model)` : '',
+        noRatio ? `${noRatio} where the champion's ${q} ${rule.field} is 0 or below, so there is no ratio` : '',
+      ].filter((x) => x !== '');
+      reason = `rollback rule did not fire: ${judged} window(s) judged${why.map((x) => `, ${x}`).join('')}`;
+      if (judged === 0) {
+        reason =
+          noRatio === 0
+            ? `rollback rule could not be evaluated: no window had at least ${rule.minCount} records per model`
+            : `rollback rule could not be evaluated: no window could be judged (${why.join('; ')})`;
+      }
     }
     return {
       field: rule.field,

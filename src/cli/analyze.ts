@@ -109,7 +109,7 @@ function checkFieldsPresent(spec: ExperimentSpec, store: ColumnStore): void {
   const uses: [string, string][] = [];
   if (spec.primary) uses.push([spec.primary.field, `primary metric "${spec.primary.name}"`]);
   for (const g of spec.guardrails) uses.push([g.field, `guardrail "${g.name}"`]);
-  for (const s of spec.segments) uses.push([s, 'segment field']);
+  for (const s of spec.segments) uses.push([s, 'segment']);
   for (const d of spec.drift) uses.push([d.field, 'drift check']);
   if (spec.rollback) uses.push([spec.rollback.field, 'rollback rule']);
   const absent = uses.filter(([field]) => field !== 'error' && !hasValue(store, field));

@@ -518,7 +518,7 @@ function summary(s: Session, input: string): string {
   const a = s.account;
   const w = s.windower;
   const parts = [
-    `${ws.length} window(s) judged (${by.healthy} healthy, ${by.breach} breach, ${by.insufficient} insufficient)` +
+    `${ws.length} window(s) closed (${by.healthy} healthy, ${by.breach} breach, ${by.insufficient} insufficient)` +
       (w.skippedWindows > 0 ? `, ${w.skippedWindows} empty window(s) skipped in gaps` : ''),
     `${a.rowsSeen} row(s) from ${input === '-' ? STDIN_NAME : input}: ${a.rowsRead} read, ${a.rowsRejected} rejected${a.rowsRejected > 0 ? ` (${summarizeRejections(a)})` : ''}`,
   ];

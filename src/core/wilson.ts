@@ -35,7 +35,9 @@ export function wilsonInterval(successes: number, trials: number, confidence = 0
   const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denom;
   return {
     rate: p,
-    ci: { low: Math.max(0, centre - half), high: Math.min(1, centre + half) },
+    // at 0 or n successes the bound on that side is 0 or 1 exactly (as R's prop.test sets it): the
+    // formula's centre - half and centre + half are equal there only up to rounding (2.8e-17 for 0/10)
+    ci: { low: successes === 0 ? 0 : Math.max(0, centre - half), high: successes === n ? 1 : Math.min(1, centre + half) },
     successes,
     trials,
     confidenceLevel: confidence,

@@ -35,6 +35,21 @@ describe('RollbackJudge', () => {
     expect(rep.triggered_at).toBeNull();
     expect(rep.reason).toMatch(/did not fire/);
   });
+  it('says why windows were not judged: too few records, or a champion quantile of 0 or below (no ratio), never the one for the other', () => {
+    const zero = new RollbackJudge(rule);
+    for (let k = 0; k < 3; k++) zero.judge({ start: T0 + k * 60_000, control: vals(0, 300), treatment: vals(5, 300) });
+    let reason = zero.report().reason;
+    expect(reason).toMatch(/could not be evaluated: no window could be judged \(3 where the champion's p99 latency_ms is 0 or below, so there is no ratio\)/);
+    expect(reason).not.toMatch(/records per model|too few/);
+    const mixed = new RollbackJudge(rule);
+    mixed.judge({ start: T0, control: vals(0, 300), treatment: vals(5, 300) });
+    mixed.judge({ start: T0 + 60_000, control: vals(100, 1), treatment: vals(100, 1) });
+    mixed.judge({ start: T0 + 120_000, control: vals(100, 300), treatment: vals(100, 300) });
+    reason = mixed.report().reason;
+    expect(reason).toBe(
+      `rollback rule did not fire: 1 window(s) judged, 1 with too few records to judge (fewer than ${rule.minCount} per model), 1 where the champion's p99 latency_ms is 0 or below, so there is no ratio`,
+    );
+  });
   it('no judgeable window is reported as not evaluable, never as healthy', () => {
     const j = new RollbackJudge(rule);
     j.judge({ start: T0, control: vals(100, 1), treatment: vals(300, 1) });

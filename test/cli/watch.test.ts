@@ -128,7 +128,7 @@ describe('abtool watch: stdin', () => {
       ]);
       expect(lines.filter((l) => /^2026-11-02T09:\d\d:00.000Z \+1m/.test(l))).toHaveLength(25);
       expect(w.err()).toContain('--on-rollback command exited with status 3');
-      expect(w.err()).toMatch(/25 window\(s\) judged \(20 healthy, 5 breach, 0 insufficient\)/);
+      expect(w.err()).toMatch(/25 window\(s\) closed \(20 healthy, 5 breach, 0 insufficient\)/);
     } finally {
       w.kill();
     }
@@ -145,7 +145,7 @@ describe('abtool watch: stdin', () => {
       expect(expected.triggered).toBe(false);
       expect(jsonLines(w.out())).toEqual(expected.windows);
       expect(expected.windows).toHaveLength(40);
-      expect(w.err()).toMatch(/40 window\(s\) judged \(40 healthy, 0 breach, 0 insufficient\); 80000 row\(s\) from stdin: 80000 read, 0 rejected/);
+      expect(w.err()).toMatch(/40 window\(s\) closed \(40 healthy, 0 breach, 0 insufficient\); 80000 row\(s\) from stdin: 80000 read, 0 rejected/);
       expect(w.err()).toContain('rollback rule did not fire: 40 window(s) judged');
       expect(existsSync(marker)).toBe(false);
     } finally {

@@ -19,6 +19,22 @@ describe('Wilson interval against statsmodels', () => {
       expectInterval(ciOf(r.ci), c.expected.ci, 1e-7);
     });
   });
+  it('at 0 or n successes the interval holds the rate: its bound there is 0 or 1 exactly, for any n and confidence', () => {
+    for (const n of [1, 5, 10, 12, 12345, 1e6]) {
+      for (const conf of [0.8, 0.95, 0.999]) {
+        const none = wilsonInterval(0, n, conf);
+        expect(none.ci.low).toBe(0);
+        expect(none.ci.high).toBeGreaterThan(0);
+        const all = wilsonInterval(n, n, conf);
+        expect(all.ci.high).toBe(1);
+        expect(all.ci.low).toBeLessThan(1);
+        expect(all.ci.low).toBeCloseTo(1 - none.ci.high, 12);
+      }
+    }
+    // 1 of n: the formula, not a clamp (its lower bound is above 0)
+    expect(wilsonInterval(1, 10).ci.low).toBeGreaterThan(0);
+  });
+
   it('stays inside [0, 1] and rejects misuse by name', () => {
     const r = wilsonInterval(0, 1);
     expect(r.ci.low).toBe(0);
