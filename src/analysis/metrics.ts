@@ -481,7 +481,12 @@ export function computeMetric(
       // resampled mean above 1000 values
       resampleMaxN: q === null ? 1000 : 0,
     });
-    if ('degenerate' in r && r.degenerate) return noResult(test, r.reason, { nControl: a.length, nTreatment: b.length });
+    if ('degenerate' in r && r.degenerate) {
+      // both samples constant: not tested (no interval to judge by, as R's boot.ci refuses one), but
+      // their quantiles and means are those constants, and the report shows them
+      const known = r.code === 'zero-variance' ? { controlValue: a[0]!, treatmentValue: b[0]!, estimate: b[0]! - a[0]! } : {};
+      return noResult(test, r.reason, { nControl: a.length, nTreatment: b.length, ...known });
+    }
     const res = r as Exclude<typeof r, { degenerate: true }>;
     const ratio = res.ratio.degenerate ? null : res.ratio;
     return {

@@ -64,12 +64,16 @@ export function layoutArms(arms: readonly Arm[]): Layout {
     total += a.weight;
   }
   if (!(total > 0)) throw new ArgumentError('weights', 'at least one weight must be positive');
+  // weights so large that their sum overflows (1e308 + 1e308) leave no shares to compute
+  if (!Number.isFinite(total)) throw new ArgumentError('weights', `the weights add up to more than the largest number (${Number.MAX_VALUE}): give them on a smaller scale, e.g. percentages`);
   const ranges: ArmRange[] = [];
   let cumulative = 0;
   let from = 0;
   for (const [i, a] of arms.entries()) {
     cumulative += a.weight;
-    const to = i === arms.length - 1 ? BUCKETS : Math.round((BUCKETS * cumulative) / total);
+    // (weights near the largest number: BUCKETS * cumulative would overflow, so the share first)
+    const scaled = BUCKETS * cumulative;
+    const to = i === arms.length - 1 ? BUCKETS : Math.round(Number.isFinite(scaled) ? scaled / total : BUCKETS * (cumulative / total));
     if (a.weight > 0 && to === from) {
       throw new ArgumentError('weights', `the share of "${a.name}" (${((100 * a.weight) / total).toPrecision(3)}%) is below the smallest assignable share, 0.01%`);
     }

@@ -49,6 +49,22 @@ describe('computeMetric', () => {
     expect(computeMetric(metric, rows, ctx(s, units), new Int32Array(units.length)).degenerate).toMatch(/constant/);
   });
 
+  it('a quantile of two constant arms is not tested (no bootstrap interval), but its values and difference are reported', () => {
+    const { store: s, rows, units } = store(new Array(200).fill(30), new Array(200).fill(31));
+    for (const q of [0.5, 0.99]) {
+      const metric: Metric = { name: 'p', field: 'v', type: 'quantile', quantile: q, direction: 'decrease', test: 'bootstrap' };
+      const r = computeMetric(metric, rows, ctx(s, units), new Int32Array(units.length));
+      expect(r.degenerate).toMatch(/both samples are constant/);
+      expect([r.controlValue, r.treatmentValue, r.estimate]).toEqual([30, 31, 1]);
+      expect(r.ci).toBeNull();
+      expect(r.pValue).toBeNull();
+    }
+    // one arm constant, the other not: tested as usual
+    const mixed = store(new Array(200).fill(30), Array.from({ length: 200 }, (_, i) => 30 + (i % 7)));
+    const metric: Metric = { name: 'p', field: 'v', type: 'quantile', quantile: 0.5, direction: 'decrease', test: 'bootstrap' };
+    expect(computeMetric(metric, mixed.rows, ctx(mixed.store, mixed.units), new Int32Array(mixed.units.length)).degenerate).toBeNull();
+  });
+
   it('a proportion with no event in either arm is bounded by the Newcombe interval, p = 1', () => {
     const { store: s, rows, units } = store(new Array(500).fill(0), new Array(400).fill(0));
     const metric: Metric = { name: 'e', field: 'v', type: 'proportion', direction: 'decrease', test: 'ztest' };

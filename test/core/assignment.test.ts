@@ -74,6 +74,9 @@ describe('layoutArms', () => {
     ];
     for (const arms of bad) expect(() => layoutArms(arms), JSON.stringify(arms)).toThrow(ArgumentError);
     expect(() => layoutArms([{ name: 'a', weight: 1 }, { name: 'b', weight: 1e-6 }])).toThrow(/below the smallest assignable share, 0.01%/);
+    // each weight finite, their sum not: named as such (it was an internal bucket error)
+    expect(() => layoutArms([{ name: 'a', weight: 1e308 }, { name: 'b', weight: 1e308 }])).toThrow(/weights add up to more than the largest number/);
+    for (const w of [1e300, 1e307, 8e307]) expect(layoutArms([{ name: 'a', weight: w }, { name: 'b', weight: w }]).ranges.map((r) => r.to - r.from), String(w)).toEqual([5000, 5000]);
   });
 });
 
