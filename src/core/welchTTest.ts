@@ -55,7 +55,9 @@ export function welchFromSummaries(a: MeanSummary, b: MeanSummary, opts: WelchOp
     );
   }
   if (![a.mean, b.mean, a.m2, b.m2].every(Number.isFinite)) {
-    return degenerate('non-finite', 'the samples contain non-finite values');
+    // NaN or infinite inputs, or finite ones so large that the mean or the sum of squares overflows
+    const which = Number.isFinite(a.mean) && Number.isFinite(b.mean) ? 'their variance overflows (values beyond ~1e154)' : 'their mean is not finite (a NaN or infinite value, or values so large that the sum overflows)';
+    return degenerate('non-finite', `the samples cannot be tested: ${which}; rescale the values`);
   }
   const va = a.m2 / (a.n - 1) / a.n;
   const vb = b.m2 / (b.n - 1) / b.n;

@@ -58,6 +58,13 @@ describe('Welch t-test on degenerate data', () => {
     const r = welchTTest([0.1 + 0.2, 0.3, 0.3], [0.3, 0.30000000000000004, 0.3]);
     expect(r.degenerate && r.code).toBe('zero-variance');
   });
+  it('values too large for their variance, or not finite: degenerate, saying which', () => {
+    const big = welchTTest([1e300, -1e300, 1e299], [1e300, 2e299, -1e300]);
+    expect(big.degenerate && big.code).toBe('non-finite');
+    expect(big.degenerate && big.reason).toMatch(/variance overflows/);
+    const nan = welchTTest([1, NaN, 3], [1, 2, 3]);
+    expect(nan.degenerate && nan.reason).toMatch(/mean is not finite/);
+  });
   it('one arm constant is fine', () => {
     const r = welchTTest([5, 5, 5], [6, 7, 8]);
     expect(r.degenerate).toBeFalsy();
