@@ -281,6 +281,7 @@ function finish(work: Prepared, account: IngestAccount, opts: EvaluateOptions, r
     warnings.push(`ts values run from ${new Date(tMin).toISOString()} to ${new Date(tMax).toISOString()}: they look like epoch seconds or microseconds, but the contract's numeric ts is epoch milliseconds`);
   }
   for (const s of account.skipped ?? []) warnings.push(`skipped ${s.path}: ${s.reason}`);
+  for (const n of account.notes ?? []) warnings.push(n);
   for (const f of spec.segments) {
     if (!store.columns.has(f) || groups.every((g) => !(f in g.segment))) {
       warnings.push(`segment field "${f}" has no values in the logs: no "${f}" segments were analysed (check the field name or the spec's "fields" mapping)`);

@@ -202,5 +202,6 @@ export function renderAccount(account: IngestAccount, rowsPerModel: Record<strin
   }
   const skipped = account.skipped ?? [];
   if (skipped.length > 0) out.push(`skipped ${skipped.length} file(s): ${skipped.map((s) => s.path).join(', ')}`);
+  for (const n of account.notes ?? []) out.push(`note: ${n}`);
   return out.join('\n') + '\n';
 }

@@ -153,6 +153,7 @@ export function inputReport(account: IngestAccount): {
   blank_lines: number;
   files: IngestAccount['files'];
   skipped: { path: string; reason: string }[];
+  notes: string[];
 } {
   const rejections: IngestAccount['rejections'] = {};
   for (const reason of REJECT_REASONS) {
@@ -170,5 +171,6 @@ export function inputReport(account: IngestAccount): {
     blank_lines: account.blankLines,
     files: account.files,
     skipped: account.skipped ?? [],
+    notes: account.notes ?? [],
   };
 }

@@ -318,6 +318,12 @@ export class BatchBuilder {
     return this.fileEntry?.rowsSeen ?? 0;
   }
 
+  /** A note on the input for the report's warnings (IngestAccount.notes), kept once. */
+  note(message: string): void {
+    const notes = (this.account.notes ??= []);
+    if (!notes.includes(message)) notes.push(message);
+  }
+
   blankLine(): void {
     this.account.blankLines++;
   }

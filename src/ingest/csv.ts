@@ -126,11 +126,20 @@ export class CsvReader {
       });
       byColumn = cells.map(() => []);
       absent = [];
+      const read = new Set<string>();
       builder.fields.forEach((f, i) => {
         const c = index.get(f.source);
         if (c === undefined) absent.push(i);
         else byColumn[c]!.push(i);
+        read.add(f.source);
       });
+      // a column the analysis reads that the header names twice: the first is read, and the report says so
+      // (a second part of a split read has the header from the first part, which has said it)
+      if (part) return;
+      for (const name of read) {
+        const at = cells.flatMap((h, c) => (h === name ? [c + 1] : []));
+        if (at.length > 1) builder.note(`${file}: the header names column "${name}" ${at.length} times (columns ${at.join(', ')}); the first is read, the others are ignored`);
+      }
     };
     if (part) setHeader(part.header);
 

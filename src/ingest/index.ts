@@ -454,6 +454,11 @@ function appendPart(into: IngestAccount, from: IngestAccount, linesBefore: numbe
   const invalid = (into.invalid ??= {});
   for (const [field, row] of Object.entries(from.invalid ?? {})) for (const [model, n] of Object.entries(row)) bump(invalid, field, model, n);
   into.blankLines += from.blankLines;
+  mergeNotes(into, from);
+}
+
+function mergeNotes(into: IngestAccount, from: IngestAccount): void {
+  for (const n of from.notes ?? []) if (!(into.notes ??= []).includes(n)) into.notes.push(n);
 }
 
 /**
@@ -478,6 +483,7 @@ function mergeAccount(into: IngestAccount, from: IngestAccount): void {
   for (const [field, row] of Object.entries(dupMissing)) for (const [model, n] of Object.entries(row)) countMissing(into.missing, field, model, n);
   into.invalid = from.invalid;
   into.blankLines += from.blankLines;
+  mergeNotes(into, from);
 }
 
 /**

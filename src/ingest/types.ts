@@ -117,6 +117,8 @@ export interface IngestAccount {
   invalid?: Record<string, Record<string, number>>;
   /** files found in directories and not read: an extension abtool does not read */
   skipped?: { path: string; reason: string }[];
+  /** what the read decided about the input that a user should hear of (each once), e.g. a column named twice in a CSV header */
+  notes?: string[];
   /** blank lines skipped (tolerated, not rows) */
   blankLines: number;
   maxLocations: number;

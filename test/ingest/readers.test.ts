@@ -368,6 +368,20 @@ describe('inputs', () => {
     }
   });
 
+  it('a CSV header naming a read column twice: the first is read, and the account notes it once, on one thread or two, in one part or two', async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => `A,u${i},${i},${-i}`).join('\n');
+    const p = write('dup-header.csv', `model,user_id,latency_ms,latency_ms\n${rows}\n`);
+    const note = `${p}: the header names column "latency_ms" 2 times (columns 3, 4); the first is read, the others are ignored`;
+    for (const options of [{}, { threads: true }, { threads: true, splitMinBytes: 0 }]) {
+      const { columns, account } = await collect([p], { ...contractPlan(['A']), requestField: null }, options);
+      expect(columns.latency_ms!.slice(0, 3), JSON.stringify(options)).toEqual([0, 1, 2]);
+      expect(account.notes, JSON.stringify(options)).toEqual([note]);
+    }
+    // a column named twice that nothing reads is no concern
+    const q = write('dup-unread.csv', 'model,user_id,x,x\nA,u,1,2\n');
+    expect((await collect([q], { ...contractPlan(['A']), requestField: null })).account.notes ?? []).toEqual([]);
+  });
+
   it('flags: booleans, 0/1, words in any case; error messages count as 1', async () => {
     const p = write('flags.csv', 'model,user_id,converted,error\nA,u,1,\nA,u,0,timeout\nA,u,TRUE,false\nA,u,False,0\nA,u,1.0,True\nA,u,2,\n');
     const { columns, account } = await collect([p], { ...contractPlan(['A']), requestField: null });
