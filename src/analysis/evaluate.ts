@@ -230,6 +230,29 @@ export async function evaluateParallel(
   return finish(work, account, opts, { stats, shadows: own.shadows }, summaries, sorted);
 }
 
+/**
+ * A warning when latency_ms holds values below 0 (a clock stepped back, a logging bug): they are used
+ * as logged, in means, ranks, quantiles and the rollback rule, so the report says how many there are.
+ */
+function negativeLatencies(store: ColumnStore, names: [string, string]): string | null {
+  const c = store.columns.get('latency_ms');
+  if (!c || c.kind !== 'number') return null;
+  const n = [0, 0];
+  let min = 0;
+  const { values } = c;
+  const model = store.model;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v < 0) {
+      const m = model[i]!;
+      if (m < 2) n[m]!++;
+      if (v < min) min = v;
+    }
+  }
+  if (n[0]! + n[1]! === 0) return null;
+  return `latency_ms has ${n[0]! + n[1]!} negative value(s) (${names[0]}: ${n[0]}, ${names[1]}: ${n[1]}; the lowest ${min}): they are analysed as logged; a latency below 0 is usually a clock or logging error`;
+}
+
 function missing(what: string): never {
   throw new Error(`internal: no statistics for ${what}`);
 }
@@ -282,6 +305,8 @@ function finish(work: Prepared, account: IngestAccount, opts: EvaluateOptions, r
   }
   for (const s of account.skipped ?? []) warnings.push(`skipped ${s.path}: ${s.reason}`);
   for (const n of account.notes ?? []) warnings.push(n);
+  const negative = negativeLatencies(store, [spec.control, spec.treatment]);
+  if (negative !== null) warnings.push(negative);
   for (const f of spec.segments) {
     if (!store.columns.has(f) || groups.every((g) => !(f in g.segment))) {
       warnings.push(`segment field "${f}" has no values in the logs: no "${f}" segments were analysed (check the field name or the spec's "fields" mapping)`);

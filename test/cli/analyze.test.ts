@@ -248,6 +248,16 @@ describe('abtool analyze: edge cases found in review', () => {
   };
   const run = (log: string, spec: string) => runCli(['analyze', log, '--spec', spec, '--format', 'json', '--quiet']);
 
+  it('negative latencies are analysed as logged and counted in a warning, per model; none, no warning', () => {
+    const spec = specFile('neg', { ...baseSpec, allocation: { champion: 0.9, challenger: 0.1 } });
+    const log = canaryLog('neg-latency', (r, i) => {
+      if (i % 500 === 1 || i === 10) r.latency_ms = -5 - (i % 3);
+    });
+    const j = run(log, spec).json();
+    expect(j.warnings).toContain('latency_ms has 9 negative value(s) (champion: 8, challenger: 1; the lowest -7): they are analysed as logged; a latency below 0 is usually a clock or logging error');
+    expect(run(canaryLog('pos-latency'), spec).json().warnings.join(' ')).not.toMatch(/negative/);
+  });
+
   it('one timestamp far off (seconds instead of ms) does not blow up the rollback windows', () => {
     const log = canaryLog('stray-ts', (r, i) => {
       if (i === 7) r.ts = 5;
