@@ -218,7 +218,7 @@ export function failures(
   }
   const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(3)}%`);
   const counts =
-    `challenger failures ${failed[1]} of ${requests[1]} requests (${pct(rate(1))}: ${errors[1]} errors, ${prediction ? `${missing[1]} missing predictions` : 'predictions not logged by either model'}, ${pairs.unpairedControl} requests never logged or rejected at input)` +
+    `challenger failures ${failed[1]} of ${requests[1]} requests (${pct(rate(1))}: ${errors[1]} errors, ${prediction ? `${missing[1]} missing predictions` : 'missing predictions not counted (neither model logs a prediction)'}, ${pairs.unpairedControl} requests never logged or rejected at input)` +
     ` vs champion ${failed[0]} of ${requests[0]} (${pct(rate(0))})`;
   const judged = judgeFailures({ rateControl: rate(0), rateTreatment: rate(1), p, counts }, p, alpha);
   return {

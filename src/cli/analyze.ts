@@ -146,6 +146,7 @@ async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number>
   if (!opts.spec) throw usageError('--spec <file> is required (the pre-registered experiment spec)');
   const format = (opts.format ?? (process.stdout.isTTY ? 'table' : 'json')) as Format;
   if (!(FORMATS as readonly string[]).includes(format)) throw usageError(`--format must be one of ${FORMATS.join(', ')} (got "${opts.format}")`);
+  if (opts.output !== undefined && opts.output.trim() === '') throw usageError('--output needs a file name (got an empty one); leave it out to write the report to stdout');
   const seed = parseCount('--seed', opts.seed);
   const resamples = parseNumber('--resamples', opts.resamples, { min: 100, max: 10_000_000, integer: true });
   const maxBadRows = parseMaxBadRows('--max-bad-rows', opts.maxBadRows);

@@ -202,6 +202,12 @@ describe('abtool analyze: usage and input errors', () => {
     expect(r.stderr).toMatch(/bomb\.yaml: not a usable YAML document/);
     expect(r.stderr).not.toMatch(/internal error/);
   });
+  it('--output with an empty name: exit 64, nothing written to stdout', () => {
+    const r = runCli(['analyze', logOf('ab-win'), '--spec', join(ex('ab-win'), 'spec.json'), '--output', '']);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(/--output needs a file name/);
+    expect(r.stdout).toBe('');
+  });
   it('a log that does not exist: exit 66', () => {
     const r = runCli(['analyze', '/nope/logs.jsonl', '--spec', join(ex('ab-win'), 'spec.json')]);
     expect(r.code).toBe(66);
