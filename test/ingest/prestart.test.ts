@@ -74,14 +74,26 @@ describe('the reading thread started ahead', () => {
     },
   );
 
-  it('two threads for a JSON Lines file read in two parts, each taken by its part', async () => {
-    for (const name of ['clean.jsonl', 'damaged/duplicates.jsonl', 'damaged/malformed.jsonl']) {
-      const inputs = [LOGS + name];
-      const own = await outcome(inputs, true);
-      expect(prestartReader(['analyze', ...inputs], 1, 1)).toBe(true);
-      const ahead = await outcome(inputs, true);
-      expect([takeReader(0), takeReader(1)]).toEqual([null, null]);
-      expect(ahead, name).toEqual(own);
+  it('for a JSON Lines file read in two parts: one thread for the second part (the first is read in the main thread), or two with ABTOOL_FIRST_PART_HERE=0, each taken', async () => {
+    const hereBefore = process.env.ABTOOL_FIRST_PART_HERE;
+    try {
+      for (const mode of ['1', '0']) {
+        process.env.ABTOOL_FIRST_PART_HERE = mode;
+        for (const name of ['clean.jsonl', 'damaged/duplicates.jsonl', 'damaged/malformed.jsonl']) {
+          const inputs = [LOGS + name];
+          const own = await outcome(inputs, true);
+          expect(prestartReader(['analyze', ...inputs], 1, 1)).toBe(true);
+          // the threads started ahead (prestart.ts keeps them under this global symbol)
+          const slots = (globalThis as unknown as Record<symbol, unknown[] | undefined>)[Symbol.for('abtool.prestartedReaders')];
+          expect(slots?.length, `${mode} ${name}`).toBe(mode === '1' ? 1 : 2);
+          const ahead = await outcome(inputs, true);
+          expect([takeReader(0), takeReader(1)]).toEqual([null, null]);
+          expect(ahead, name).toEqual(own);
+        }
+      }
+    } finally {
+      if (hereBefore === undefined) delete process.env.ABTOOL_FIRST_PART_HERE;
+      else process.env.ABTOOL_FIRST_PART_HERE = hereBefore;
     }
     // one thread otherwise: a file under the split size, CSV (split only when asked), gzip, Arrow,
     // --strict, two files; JSON Lines is told by its content, whatever its name
@@ -100,6 +112,9 @@ describe('the reading thread started ahead', () => {
       [['analyze', txt], 2],
     ];
     const env = process.env.ABTOOL_SPLIT_MIN_BYTES;
+    // (two threads for a split JSON Lines read when both parts are on threads)
+    const here = process.env.ABTOOL_FIRST_PART_HERE;
+    process.env.ABTOOL_FIRST_PART_HERE = '0';
     try {
       for (const [argv, threads] of cases) {
         process.env.ABTOOL_SPLIT_MIN_BYTES = threads === 2 ? '1' : '';
@@ -115,6 +130,8 @@ describe('the reading thread started ahead', () => {
     } finally {
       if (env === undefined) delete process.env.ABTOOL_SPLIT_MIN_BYTES;
       else process.env.ABTOOL_SPLIT_MIN_BYTES = env;
+      if (here === undefined) delete process.env.ABTOOL_FIRST_PART_HERE;
+      else process.env.ABTOOL_FIRST_PART_HERE = here;
     }
   });
 
