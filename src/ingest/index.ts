@@ -168,7 +168,6 @@ export function jsonlSplitAt(): number {
   return firstPartHere() ? HERE_SPLIT_AT : SPLIT_AT;
 }
 
-
 /**
  * The two parts of the input for a split read (see readThreaded), or null for a read on one worker:
  * the input must be one regular file of at least `splitMinBytes` (by default SPLIT_MIN_BYTES for
@@ -311,7 +310,9 @@ async function* readThreaded(
   });
   // threads started ahead that this read does not need (prestart.ts)
   void dropReaders();
-  if (here) void readPartHere(sources[0]!, parts[0]!, plan, options, (m) => push(0, m));
+  // (set when this read ends, early or not: a part still being parsed here stops at its next chunk)
+  let over = false;
+  if (here) void readPartHere(sources[0]!, parts[0]!, plan, options, (m) => push(0, m), () => over);
   /** messages of parts after the current one, in order (progress is reported at once) */
   const deferred: Message[][] = parts.map(() => []);
   const progress = parts.map(() => ({ bytes: 0, rows: 0 }));
@@ -379,6 +380,7 @@ async function* readThreaded(
       }
     }
   } finally {
+    over = true;
     for (const [p, worker] of workers.entries()) {
       if (worker === null) continue;
       worker.removeAllListeners();
@@ -393,11 +395,15 @@ async function* readThreaded(
   }
 }
 
+/** Thrown (and caught) to stop readPartHere once the read it belongs to is over. */
+const STOPPED = Symbol('read over');
+
 /**
  * Parse a part of a plain JSON Lines file in this thread, as a reading worker would (worker.ts
  * readPart), and hand what it makes to `send` as that worker's messages: each sealed batch, then
  * 'done' with the part's account and lines, or the 'error' that stopped it. Between chunks it awaits
- * the file, so this thread encodes the batches as they come.
+ * the file, so this thread encodes the batches as they come. Once `over` says the read has ended (its
+ * consumer stopped early, or another part failed), it stops at its next chunk and sends nothing more.
  */
 async function readPartHere(
   src: Source,
@@ -405,6 +411,7 @@ async function readPartHere(
   plan: ReadPlan,
   options: ReadOptions,
   send: (m: { type: 'batch'; raw: RawBatch; bytes: number; rows: number } | { type: 'done'; account: IngestAccount; lines: number; lastHeld: boolean } | WorkerError) => void,
+  over: () => boolean,
 ): Promise<void> {
   const account = newAccount(options.maxLocations);
   let bytes: ByteSource | null = null;
@@ -421,13 +428,17 @@ async function readPartHere(
     return;
   }
   try {
-    for await (const _ of reader.read(bytes.chunks, () => undefined, { bom: part.start === 0 })) {
+    const stopIfOver = (): void => {
+      if (over()) throw STOPPED;
+    };
+    for await (const _ of reader.read(bytes.chunks, stopIfOver, { bom: part.start === 0 })) {
       // batches go to `send`
     }
     for (const _ of builder.finish()) {
       // likewise
     }
   } catch (e) {
+    if (e === STOPPED) return;
     if (e instanceof CliError) send({ type: 'error', exit: e.exit, message: e.message });
     else send({ type: 'error', exit: 'data', message: `${src.path}: cannot read (${(e as Error).message})`, rows: builder.fileRows });
     return;
