@@ -19,7 +19,8 @@ import type { ArrowReader } from './arrow.js';
 import { dropReaders, firstPartHere, SPLIT_MIN_BYTES, takeReader, THREADED_MIN_BYTES, WORKER_URL } from './prestart.js';
 import { BatchBuilder, resolveFields, type FileFormat, type RawBatch, type RecycledBatch } from './builder.js';
 import { countMissing, Encoder } from './encode.js';
-import type { WorkerError, WorkerInput } from './worker.js';
+import type { WorkerInput } from './worker.js';
+import { PartBefore, PartStopped, partError, readPart, type PartRange, type WorkerError } from './part.js';
 import type { CsvReader } from './csv.js';
 import { JsonlReader } from './jsonl.js';
 import {
@@ -30,12 +31,10 @@ import {
   csvSplitPoint,
   isZlibError,
   openBytes,
-  openRange,
   peek,
   resolveInputs,
   sniffFormat,
   splitPoint,
-  type ByteSource,
   type Source,
 } from './open.js';
 import { ProgressBar } from './progress.js';
@@ -178,7 +177,7 @@ export function jsonlSplitAt(): number {
  * its last byte: for JSONL any newline (splitPoint), for CSV one that ends a record, with the header
  * and what else the second part's reader needs (csvSplitPoint, which declines anything odd).
  */
-export function splitParts(sources: Source[], plan: ReadPlan, options: LogReadOptions): NonNullable<WorkerInput['part']>[] | null {
+export function splitParts(sources: Source[], plan: ReadPlan, options: LogReadOptions): PartRange[] | null {
   const fromEnv = process.env.ABTOOL_SPLIT_MIN_BYTES;
   const asked = options.splitMinBytes ?? (fromEnv !== undefined && fromEnv.trim() !== '' && Number(fromEnv) >= 0 ? Number(fromEnv) : undefined);
   const min = { jsonl: asked ?? SPLIT_MIN_BYTES, csv: asked ?? CSV_SPLIT_MIN_BYTES };
@@ -395,57 +394,36 @@ async function* readThreaded(
   }
 }
 
-/** Thrown (and caught) to stop readPartHere once the read it belongs to is over. */
-const STOPPED = Symbol('read over');
-
 /**
- * Parse a part of a plain JSON Lines file in this thread, as a reading worker would (worker.ts
- * readPart), and hand what it makes to `send` as that worker's messages: each sealed batch, then
- * 'done' with the part's account and lines, or the 'error' that stopped it. Between chunks it awaits
- * the file, so this thread encodes the batches as they come. Once `over` says the read has ended (its
- * consumer stopped early, or another part failed), it stops at its next chunk and sends nothing more.
+ * Read a part of a plain JSON Lines file in this thread, as a reading worker would (part.ts readPart),
+ * and hand what it makes to `send` as that worker's messages: each sealed batch, then 'done' with the
+ * part's account and lines, or the 'error' that stopped it. Between chunks it awaits the file, so this
+ * thread encodes the batches as they come. Once `over` says the read has ended (its consumer stopped
+ * early, or another part failed), it stops at its next chunk and sends nothing more.
  */
 async function readPartHere(
   src: Source,
-  part: NonNullable<WorkerInput['part']>,
+  part: PartRange,
   plan: ReadPlan,
   options: ReadOptions,
   send: (m: { type: 'batch'; raw: RawBatch; bytes: number; rows: number } | { type: 'done'; account: IngestAccount; lines: number; lastHeld: boolean } | WorkerError) => void,
   over: () => boolean,
 ): Promise<void> {
   const account = newAccount(options.maxLocations);
-  let bytes: ByteSource | null = null;
+  let bytes = 0;
   const builder = new BatchBuilder(plan, account, { strict: options.strict, maxLocations: options.maxLocations, batchSize: options.batchSize }, (raw) =>
-    send({ type: 'batch', raw, bytes: bytes?.bytesRead() ?? 0, rows: account.rowsSeen }),
+    send({ type: 'batch', raw, bytes, rows: account.rowsSeen }),
   );
-  builder.beginFile(src.path, 'jsonl', false, src.size);
-  const reader = new JsonlReader(builder);
+  const report = (b: number): void => {
+    bytes = b;
+    if (over()) throw new PartStopped();
+  };
   try {
-    // the reader copies what it keeps of a chunk: one buffer for every chunk
-    bytes = await openRange(src.path, part.start, part.end, { reuse: true });
+    const { lines, lastHeld } = await readPart(src, part, undefined, builder, report);
+    send({ type: 'done', account, lines, lastHeld });
   } catch (e) {
-    send({ type: 'error', exit: 'data', message: `${src.path}: cannot read (${(e as Error).message})` });
-    return;
+    if (!(e instanceof PartStopped)) send(partError(e));
   }
-  try {
-    const stopIfOver = (): void => {
-      if (over()) throw STOPPED;
-    };
-    for await (const _ of reader.read(bytes.chunks, stopIfOver, { bom: part.start === 0 })) {
-      // batches go to `send`
-    }
-    for (const _ of builder.finish()) {
-      // likewise
-    }
-  } catch (e) {
-    if (e === STOPPED) return;
-    if (e instanceof CliError) send({ type: 'error', exit: e.exit, message: e.message });
-    else send({ type: 'error', exit: 'data', message: `${src.path}: cannot read (${(e as Error).message})`, rows: builder.fileRows });
-    return;
-  } finally {
-    bytes.close();
-  }
-  send({ type: 'done', account, lines: reader.lines, lastHeld: false });
 }
 
 /**
@@ -473,43 +451,6 @@ function recycle(worker: Worker, raw: RawBatch, keepText: number): void {
     }),
   };
   if (transfer.size > 0) worker.postMessage({ type: 'recycle', kit }, [...transfer]);
-}
-
-/**
- * What the parts before a split read's part read, told by the main thread once they are done: an
- * Int32 state at byte 0 (0: not yet, 1: told, 2: the read is over) and, from byte 8, three Float64s:
- * lines, rows, and 1 when the last of them was a row with the wrong cell count held to the end.
- */
-export class PartBefore {
-  static readonly BYTES = 32;
-  private readonly state: Int32Array;
-  private readonly values: Float64Array;
-
-  constructor(readonly buffer: SharedArrayBuffer) {
-    this.state = new Int32Array(buffer, 0, 1);
-    this.values = new Float64Array(buffer, 8, 3);
-  }
-
-  /** (main thread) the parts before are done */
-  tell(lines: number, rows: number, lastHeld: boolean): void {
-    this.values[0] = lines;
-    this.values[1] = rows;
-    this.values[2] = lastHeld ? 1 : 0;
-    Atomics.store(this.state, 0, 1);
-    Atomics.notify(this.state, 0);
-  }
-
-  /** (main thread) the read is over: a worker waiting here stops waiting */
-  release(): void {
-    if (Atomics.compareExchange(this.state, 0, 0, 2) === 0) Atomics.notify(this.state, 0);
-  }
-
-  /** (worker) wait until told; throws when the read ended without telling */
-  wait(): { lines: number; rows: number; lastHeld: boolean } {
-    while (Atomics.load(this.state, 0) === 0) Atomics.wait(this.state, 0, 0);
-    if (Atomics.load(this.state, 0) !== 1) throw new Error('the read ended before the first part was done');
-    return { lines: this.values[0]!, rows: this.values[1]!, lastHeld: this.values[2] === 1 };
-  }
 }
 
 /**

@@ -7,7 +7,8 @@
  * With `part`, it reads only bytes [start, end) of one plain JSONL or CSV file (a split read: another
  * worker reads the other part at the same time); its lines are numbered from the part's start, and the
  * main thread renumbers them. A CSV file's second part is read with the header and state the first
- * part starts (part.csv), and its errors are worded once the first part is done (PartBefore).
+ * part starts (part.csv), and its errors are worded once the first part is done (part.ts: PartBefore,
+ * readPart).
  *
  * Messages: {type: 'batch', raw, bytes, rows}, {type: 'progress', bytes, rows},
  * {type: 'done', account, lines, lastHeld}, {type: 'error', exit, message, rows?}; from the main
@@ -16,14 +17,12 @@
  * batches consumed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { CliError, dataError } from '../cli/exitCode.js';
 import { newAccount } from './account.js';
 import { BatchBuilder, type RawBatch, type RecycledBatch } from './builder.js';
 import { lateKeysOf } from './encode.js';
-import { PartBefore, readSources } from './index.js';
-import type { CsvPart, CsvReader } from './csv.js';
-import { JsonlReader } from './jsonl.js';
-import { openRange, type ByteSource, type CsvCut, type Source } from './open.js';
+import { readSources } from './index.js';
+import type { Source } from './open.js';
+import { partError, readPart, type PartRange } from './part.js';
 import type { PrestartData } from './prestart.js';
 import type { ReadOptions, ReadPlan } from './types.js';
 
@@ -35,11 +34,8 @@ export interface WorkerInput {
   consumed: SharedArrayBuffer;
   /** batches posted and not yet consumed before this thread waits (default MAX_IN_FLIGHT) */
   maxInFlight?: number;
-  /**
-   * read only bytes [start, end) (end null: to the end) of sources[0], a plain JSONL or CSV file that
-   * starts a line (a record) at `start`; a CSV file's second part comes with `csv` (see CsvPart)
-   */
-  part?: { start: number; end: number | null; format: 'jsonl' | 'csv'; csv?: Omit<CsvCut, 'cut'> };
+  /** read only this part of sources[0] (part.ts) */
+  part?: PartRange;
   /** with a CSV file's second part: what the first part read, once it is done (PartBefore) */
   before?: SharedArrayBuffer;
   /** work out each batch's late-duplicate keys here (RawBatch.late), for the main thread's LateDuplicates */
@@ -47,21 +43,6 @@ export interface WorkerInput {
 }
 
 export const MAX_IN_FLIGHT = 6;
-
-/**
- * An error of a part's read, for the main thread: `message` is complete except, when `rows` is given,
- * the rows read before the error, which the main thread counts from the file's start.
- */
-export type WorkerError = { type: 'error'; exit: CliError['exit'] | 'internal'; message: string; stack?: string; rows?: number };
-
-class PartReadError extends Error {
-  constructor(
-    message: string,
-    readonly rows: number,
-  ) {
-    super(message);
-  }
-}
 
 async function run(port: NonNullable<typeof parentPort>, input: WorkerInput): Promise<void> {
   const account = newAccount(input.options.maxLocations);
@@ -123,55 +104,6 @@ async function run(port: NonNullable<typeof parentPort>, input: WorkerInput): Pr
   port.postMessage({ type: 'done', account, ...end });
 }
 
-/**
- * Read a part of a plain JSONL or CSV file into the builder (as readSource would the whole); returns
- * its line count and, for CSV, whether a row with the wrong cell count ended it (CsvReader.lastHeld).
- */
-async function readPart(
-  src: Source,
-  part: NonNullable<WorkerInput['part']>,
-  before: SharedArrayBuffer | undefined,
-  builder: BatchBuilder,
-  report: (bytes: number) => void,
-): Promise<{ lines: number; lastHeld: boolean }> {
-  const path = src.path;
-  builder.beginFile(path, part.format, false, src.size);
-  let csvPart: CsvPart | undefined;
-  if (part.csv) {
-    if (before === undefined) throw new Error('a CSV part without PartBefore');
-    const told = new PartBefore(before);
-    csvPart = { ...part.csv, before: () => told.wait() };
-  }
-  const reader: JsonlReader | CsvReader = part.format === 'jsonl' ? new JsonlReader(builder) : new (await import('./csv.js')).CsvReader(builder);
-  let bytes: ByteSource;
-  try {
-    // the JSONL reader copies what it keeps of a chunk: one buffer for every chunk
-    bytes = await openRange(path, part.start, part.end, { reuse: part.format === 'jsonl' });
-  } catch (e) {
-    throw dataError(`${path}: cannot read (${(e as Error).message})`);
-  }
-  const onChunk = (): void => report(bytes.bytesRead());
-  try {
-    const batches = reader instanceof JsonlReader ? reader.read(bytes.chunks, onChunk, { bom: part.start === 0 }) : reader.read(bytes.chunks, path, onChunk, csvPart);
-    for await (const _ of batches) {
-      // batches go to the sink
-    }
-    for (const _ of builder.finish()) {
-      // likewise
-    }
-  } catch (e) {
-    if (e instanceof CliError) throw e;
-    const message = `${path}: cannot read (${(e as Error).message})`;
-    // a CSV part counts the rows before it as a read of the whole file would (CsvReader.rowsBefore)
-    if (csvPart) throw dataError(`${message} — ${(reader as CsvReader).rowsBefore()} rows read before the error`);
-    throw new PartReadError(message, builder.fileRows);
-  } finally {
-    bytes.close();
-  }
-  report(bytes.bytesRead());
-  return { lines: reader.lines, lastHeld: reader instanceof JsonlReader ? false : reader.lastHeld };
-}
-
 /** This thread's input: its workerData, or, for a thread started ahead (prestart.ts), its first message. */
 async function inputOf(port: NonNullable<typeof parentPort>): Promise<WorkerInput> {
   const data = workerData as WorkerInput | PrestartData;
@@ -191,11 +123,5 @@ async function inputOf(port: NonNullable<typeof parentPort>): Promise<WorkerInpu
 
 if (parentPort) {
   const port = parentPort;
-  inputOf(port).then((input) => run(port, input)).catch((e: unknown) => {
-    let m: WorkerError;
-    if (e instanceof PartReadError) m = { type: 'error', exit: 'data', message: e.message, rows: e.rows };
-    else if (e instanceof CliError) m = { type: 'error', exit: e.exit, message: e.message };
-    else m = { type: 'error', exit: 'internal', message: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack };
-    port.postMessage(m);
-  });
+  inputOf(port).then((input) => run(port, input)).catch((e: unknown) => port.postMessage(partError(e)));
 }
