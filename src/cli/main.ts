@@ -39,10 +39,13 @@ function exitOverrideAll(cmd: Command): void {
  * Output whose reader has gone (`abtool ... | head -1`: the write fails with EPIPE) ends the run
  * quietly, as for a program killed by SIGPIPE but without a signal: the exit code so far (0 for help
  * text); another write error (a full disk) is reported, exit 64 as for an --output file that cannot
- * be written. A command that handles it itself (watch stops watching) has its own listener, and this one
+ * be written. A closed stderr loses its messages, not the exit code. A command that handles it itself (watch stops watching) has its own listener, and this one
  * leaves it to that.
  */
 function quietOnClosedStdout(): void {
+  // a message that cannot be written to a closed stderr (`2>&1 | head -1`) is lost, but the run goes
+  // on to its exit code instead of dying of the write error
+  process.stderr.on('error', () => undefined);
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (process.stdout.listenerCount('error') > 1) return;
     if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);

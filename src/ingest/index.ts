@@ -309,7 +309,7 @@ async function* readThreaded(
   });
   // threads started ahead that this read does not need (prestart.ts)
   void dropReaders();
-  // (set when this read ends, early or not: a part still being parsed here stops at its next chunk)
+  // (set when this read ends: a part still being parsed here, when its consumer stopped early, stops at the end of its chunk)
   let over = false;
   if (here) void readPartHere(sources[0]!, parts[0]!, plan, options, (m) => push(0, m), () => over);
   /** messages of parts after the current one, in order (progress is reported at once) */
@@ -398,8 +398,9 @@ async function* readThreaded(
  * Read a part of a plain JSON Lines file in this thread, as a reading worker would (part.ts readPart),
  * and hand what it makes to `send` as that worker's messages: each sealed batch, then 'done' with the
  * part's account and lines, or the 'error' that stopped it. Between chunks it awaits the file, so this
- * thread encodes the batches as they come. Once `over` says the read has ended (its consumer stopped
- * early, or another part failed), it stops at its next chunk and sends nothing more.
+ * thread encodes the batches as they come. Once `over` says the read has ended early (its consumer
+ * stopped), it stops at the end of the chunk it is parsing and sends nothing more. (An error of the
+ * other part is reported only once this part is done, as in one thread: it does not stop this one.)
  */
 async function readPartHere(
   src: Source,
@@ -409,16 +410,16 @@ async function readPartHere(
   send: (m: { type: 'batch'; raw: RawBatch; bytes: number; rows: number } | { type: 'done'; account: IngestAccount; lines: number; lastHeld: boolean } | WorkerError) => void,
   over: () => boolean,
 ): Promise<void> {
-  const account = newAccount(options.maxLocations);
-  let bytes = 0;
-  const builder = new BatchBuilder(plan, account, { strict: options.strict, maxLocations: options.maxLocations, batchSize: options.batchSize }, (raw) =>
-    send({ type: 'batch', raw, bytes, rows: account.rowsSeen }),
-  );
-  const report = (b: number): void => {
-    bytes = b;
-    if (over()) throw new PartStopped();
-  };
   try {
+    const account = newAccount(options.maxLocations);
+    let bytes = 0;
+    const builder = new BatchBuilder(plan, account, { strict: options.strict, maxLocations: options.maxLocations, batchSize: options.batchSize }, (raw) =>
+      send({ type: 'batch', raw, bytes, rows: account.rowsSeen }),
+    );
+    const report = (b: number): void => {
+      bytes = b;
+      if (over()) throw new PartStopped();
+    };
     const { lines, lastHeld } = await readPart(src, part, undefined, builder, report);
     send({ type: 'done', account, lines, lastHeld });
   } catch (e) {

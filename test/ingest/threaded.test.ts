@@ -14,11 +14,12 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CliError } from '../../src/cli/exitCode.js';
 import { collect, contractPlan, corrupt, LOGS } from './helpers.js';
 import { CSV_SPLIT_MIN_BYTES, jsonlSplitAt, readLogs, splitCut, SPLIT_AT, type LogReadOptions } from '../../src/ingest/index.js';
 import { resolveInputs } from '../../src/ingest/open.js';
+import { JsonLineScanner } from '../../src/ingest/jsonScan.js';
 import type { IngestAccount } from '../../src/ingest/types.js';
 
 const files = [
@@ -351,6 +352,50 @@ for (const here of [true, false]) {
 
   });
 }
+
+describe("a split JSONL read's first part, parsed in this thread", () => {
+  it('stops at the end of its chunk when the consumer stops early, instead of parsing the rest of its part', async () => {
+    // ~20 MB: the first part (40%) is ~8 chunks of 1 MiB, each ~5000 lines
+    const lines: string[] = [];
+    for (let i = 0; i < 100_000; i++) lines.push(row(i));
+    const file = write(lines.join('\n') + '\n');
+    const scans = vi.spyOn(JsonLineScanner.prototype, 'scan');
+    try {
+      const { batches } = readLogs([file], contractPlan(), { ...SPLIT, batchSize: 10 });
+      for await (const _ of batches) break;
+      const atBreak = scans.mock.calls.length;
+      await new Promise((r) => setTimeout(r, 400));
+      const after = scans.mock.calls.length;
+      // this thread's scanner only (the reading thread's is its own): at most about one more chunk
+      expect(atBreak).toBeGreaterThan(0);
+      expect(after - atBreak).toBeLessThan(12_000);
+      expect(after).toBeLessThan(30_000);
+    } finally {
+      scans.mockRestore();
+    }
+  });
+
+  it('an error in it is the error a read in one thread gives, with the rows read before it', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 20_000; i++) lines.push(row(i));
+    const file = write(lines.join('\n') + '\n');
+    const original = JsonLineScanner.prototype.scan;
+    let calls = 0;
+    const failing = vi.spyOn(JsonLineScanner.prototype, 'scan').mockImplementation(function (this: JsonLineScanner, buf, s, e) {
+      if (++calls === 3000) throw new Error('boom');
+      return original.call(this, buf, s, e);
+    });
+    try {
+      const one = await outcome([file], { threads: false });
+      calls = 0;
+      const split = await outcome([file], SPLIT);
+      expect(one).toEqual({ exit: 'data', message: expect.stringMatching(/cannot read \(boom\) — 2999 rows read before the error$/) });
+      expect(split).toEqual(one);
+    } finally {
+      failing.mockRestore();
+    }
+  });
+});
 
 /** The CSV header of csvRow's cells. */
 const CSV_HEADER = 'ts,request_id,user_id,model,country,prediction,score,latency_ms,error,converted,note';
