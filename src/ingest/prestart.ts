@@ -160,8 +160,8 @@ export function firstPartHere(): boolean {
 
 /**
  * Start the reading thread ahead when `argv` (without node and the script) is an analyze of inputs of
- * at least `minBytes` (two threads for one plain JSON Lines file of at least `splitMinBytes`, which
- * is read in two parts); unless ABTOOL_THREADS=0 or the built worker is missing. True when started.
+ * at least `minBytes` (for one file read in two parts, of at least `splitMinBytes`: two threads for
+ * CSV, and for JSON Lines one, or two with ABTOOL_FIRST_PART_HERE=0); unless ABTOOL_THREADS=0 or the built worker is missing. True when started.
  */
 export function prestartReader(argv: readonly string[], minBytes = THREADED_MIN_BYTES, splitMinBytes?: number): boolean {
   const g = globalThis as Global;
@@ -173,7 +173,8 @@ export function prestartReader(argv: readonly string[], minBytes = THREADED_MIN_
   if (!statSync(fileURLToPath(WORKER_URL), { throwIfNoEntry: false })?.isFile()) return false;
   const kind = kindOf(first);
   const warm = kind === 'arrow-file' || kind === 'arrow-stream' ? 'arrow' : kind === 'csv' ? 'csv' : null;
-  // one plain JSON Lines (or, when asked, CSV) file big enough is read by two threads (not with --strict)
+  // one plain JSON Lines (or, when asked, CSV) file big enough is read in two parts (not with --strict):
+  // by two threads for CSV; for JSON Lines by one, the main thread parsing the first part (firstPartHere)
   const split = inputs.length === 1 && first === inputs[0] && bytes >= (splitMinBytes ?? splitFrom(kind)) && (kind === 'jsonl' || kind === 'csv') && !argv.includes('--strict');
   g[SLOT] = Array.from({ length: split && !(kind === 'jsonl' && firstPartHere()) ? 2 : 1 }, () => start({ prestarted: true, warm }));
   return true;
