@@ -138,8 +138,13 @@ export async function peek(chunks: AsyncIterable<Buffer>): Promise<{ head: Buffe
   return { head: first.value, chunks: prepend(first.value, it) };
 }
 
+/**
+ * Gunzip in chunks of CHUNK_BYTES: zlib's default 16 KiB output chunks cost a trip to the thread pool
+ * each, and inflating the bench's 1M-row JSON Lines (34 MB gzipped, 208 MB plain) took ~0.7 s
+ * instead of ~0.2 s with 1 MiB chunks.
+ */
 function gunzipped(raw: Readable): Readable {
-  const gz = createGunzip();
+  const gz = createGunzip({ chunkSize: CHUNK_BYTES });
   raw.on('error', (e) => gz.destroy(e));
   gz.on('close', () => raw.destroy());
   raw.pipe(gz);
