@@ -1,5 +1,6 @@
 /** `abtool analyze <logs...> --spec FILE`: the report and an exit code a CI job gates on. */
 import { writeFileSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { Option, type Command } from 'commander';
 import { collect, type ColumnStore } from '../analysis/aggregate.js';
 import type { evaluate as Evaluate, evaluateParallel as EvaluateParallel } from '../analysis/evaluate.js';
@@ -177,7 +178,7 @@ async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number>
   const read = readLogs(logs, plan, { strict: opts.strict === true, progress: showProgress, onProgress, lateDuplicates: !requestColumn, recycle: true, onParsed });
   const { batches, account, totalBytes } = read;
   const estimate = (): number => (seenBytes > 0 && seenRows > 0 && totalBytes > 0 ? Math.ceil((seenRows * totalBytes) / seenBytes) : 0);
-  if (logs.includes('-') && process.stdin.isTTY) process.stderr.write('abtool: reading JSON Lines from stdin (end with Ctrl-D)\n');
+  if (logs.includes('-') && isatty(0)) process.stderr.write('abtool: reading JSON Lines from stdin (end with Ctrl-D)\n');
   let report: Report;
   let render: Render;
   try {

@@ -3,10 +3,11 @@
  * sorted), and `-` for stdin. The format comes from the content where it can (gzip by its magic
  * bytes 1f 8b, Arrow by `ARROW1` or a stream message), otherwise from the extension.
  */
-import { closeSync, openSync, readSync, readdirSync, realpathSync, statSync, createReadStream, type ReadStream } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, readdirSync, realpathSync, statSync, createReadStream, type ReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { isatty } from 'node:tty';
 import { createGunzip } from 'node:zlib';
 import { dataError, notFoundError, usageError } from '../cli/exitCode.js';
 import { formatFromName, isGzip } from './sniff.js';
@@ -38,7 +39,8 @@ export function resolveInputs(inputs: readonly string[]): Resolved {
     if (input === '-') {
       if (stdin) throw usageError('- (stdin) can be given only once');
       stdin = true;
-      sources.push({ kind: 'stdin', path: STDIN_NAME, size: 0 });
+      // redirected from a file, stdin has a size (a read of it may be threaded, see readLogs)
+      sources.push({ kind: 'stdin', path: STDIN_NAME, size: stdinIsFile() ? fstatSync(0).size : 0 });
       continue;
     }
     let st;
@@ -157,15 +159,38 @@ export function isZlibError(e: unknown): boolean {
   return typeof code === 'string' && code.startsWith('Z_');
 }
 
+/** Is stdin a regular file (`< file`)? Then any thread can read it from fd 0 (stdinFileStream). */
+export function stdinIsFile(): boolean {
+  try {
+    return !isatty(0) && fstatSync(0).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stdin redirected from a regular file, read from fd 0 in chunks of CHUNK_BYTES: from any thread (a
+ * worker's process.stdin is not the process's). fd 0 stays open.
+ */
+function stdinFileStream(): ReadStream {
+  return createReadStream('', { fd: 0, autoClose: false, highWaterMark: CHUNK_BYTES });
+}
+
 /**
  * Open a file or stdin as a byte stream, gunzipping when its first bytes are the gzip magic
  * (whatever the name says). `bytesRead` counts bytes taken from the file, before gunzip.
+ * Stdin redirected from a regular file is read from fd 0 (stdinFileStream: from any thread, a worker's
+ * too), a pipe or a terminal through process.stdin.
  */
 export async function openBytes(source: Source): Promise<ByteSource & { gzip: boolean }> {
   let raw: Readable;
   let bytesRead: () => number;
   if (source.kind === 'file') {
     const fileStream: ReadStream = createReadStream(source.path, { highWaterMark: CHUNK_BYTES });
+    raw = fileStream;
+    bytesRead = () => fileStream.bytesRead;
+  } else if (stdinIsFile()) {
+    const fileStream = stdinFileStream();
     raw = fileStream;
     bytesRead = () => fileStream.bytesRead;
   } else {

@@ -4,7 +4,8 @@
  * and exit code must be exactly those of a read in one thread (ABTOOL_THREADS=0), with bad rows on
  * both sides of the cut, a duplicate across it, and --strict.
  */
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -80,6 +81,37 @@ describe('threaded reading through the CLI', () => {
     expect(two.code).toBe(65);
     expect(two.stderr).toBe(one.stderr);
     expect(two.stderr).toMatch(/big\.jsonl:12001: .*--strict stops at the first rejected row/);
+  });
+
+  it('stdin redirected from the log is read on a worker, with the same report as the file in one thread', () => {
+    const fromFile = (strict: boolean) => {
+      const fd = openSync(log, 'r');
+      try {
+        const args = ['analyze', '-', '--spec', spec, '--format', 'json', '--quiet', ...(strict ? ['--strict'] : [])];
+        return spawnSync(process.execPath, [`${ROOT}bin/abtool.js`, ...args], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const redirected = fromFile(false);
+    const one = runCli(['analyze', log, '--spec', spec, '--format', 'json', '--quiet'], { env: { ABTOOL_THREADS: '0' } });
+    expect(redirected.stderr).toBe('');
+    expect(redirected.status).toBe(one.code);
+    const a = JSON.parse(redirected.stdout);
+    // the same report, the file named stdin (its rejections' locations too)
+    const b = JSON.parse(one.stdout.split(JSON.stringify(log)).join('"stdin"'));
+    // stdin redirected from a file has its size (the read is threaded from 8 MB on, as a file's)
+    expect(a.input.files).toEqual(b.input.files);
+    expect(a.input.files[0].bytes).toBe(statSync(log).size);
+    for (const r of [a, b]) {
+      delete r.generated_at;
+      delete r.input.files;
+    }
+    expect(a).toEqual(b);
+    // --strict: the same first rejected row, named after stdin
+    const strict = fromFile(true);
+    expect(strict.status).toBe(65);
+    expect(strict.stderr).toMatch(/^abtool: stdin:12001: .*--strict stops at the first rejected row/);
   });
 
   it('a split read (two workers, one part each) gives the same report and exit code as one thread', () => {

@@ -9,6 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../src/cli/exitCode.js';
 import { readLogs } from '../../src/ingest/index.js';
+import { CHUNK_BYTES, openBytes } from '../../src/ingest/open.js';
 import type { RejectReason } from '../../src/ingest/types.js';
 import { collect, contractPlan, field, LOGS, portable } from './helpers.js';
 
@@ -223,6 +224,18 @@ describe('damaged logs: every row counted, located and explained', () => {
     const { account } = await collect([LOGS + 'damaged/gzip-no-extension.jsonl'], plan);
     expect(account.rowsRead).toBe(200);
     expect(account.files[0]!.gzip).toBe(true);
+  });
+
+  it('gzip is inflated in chunks of a megabyte, not zlib\'s 16 KiB (each a trip to the thread pool)', async () => {
+    const text = Buffer.alloc(3 * CHUNK_BYTES + 123, '{"model":"champion"}\n');
+    const path = join(tmp, 'chunks.jsonl.gz');
+    writeFileSync(path, gzipSync(text));
+    const bytes = await openBytes({ kind: 'file', path, size: 0, seekable: true });
+    const sizes: number[] = [];
+    for await (const chunk of bytes.chunks) sizes.push(chunk.length);
+    bytes.close();
+    expect(bytes.gzip).toBe(true);
+    expect(sizes).toEqual([CHUNK_BYTES, CHUNK_BYTES, CHUNK_BYTES, 123]);
   });
 
   it('corrupt or truncated gzip is a data error with the rows read so far', async () => {
