@@ -117,7 +117,7 @@ export function readLogs(inputs: readonly string[], plan: ReadPlan, options: Log
     };
     try {
       if (useWorker) {
-        duplicates = yield* readThreaded(sources, splitParts(sources, plan, options) ?? [undefined], plan, account, options, report);
+        duplicates = yield* readThreaded(sources, splitParts(sources, plan, options) ?? fileParts(sources, plan, options) ?? [undefined], plan, account, options, report);
       } else {
         // a reading thread started ahead is not needed (prestart.ts)
         void dropReaders();
@@ -183,8 +183,7 @@ export function jsonlSplitAt(): number {
  * and what else the second part's reader needs (csvSplitPoint, which declines anything odd).
  */
 export function splitParts(sources: Source[], plan: ReadPlan, options: LogReadOptions): PartRange[] | null {
-  const fromEnv = process.env.ABTOOL_SPLIT_MIN_BYTES;
-  const asked = options.splitMinBytes ?? (fromEnv !== undefined && fromEnv.trim() !== '' && Number(fromEnv) >= 0 ? Number(fromEnv) : undefined);
+  const asked = askedSplitMin(options);
   const min = { jsonl: asked ?? SPLIT_MIN_BYTES, csv: asked ?? CSV_SPLIT_MIN_BYTES };
   if (sources.length !== 1 || options.strict === true || plan.acceptAnyModel === true) return null;
   const src = sources[0]!;
@@ -209,6 +208,61 @@ export function splitParts(sources: Source[], plan: ReadPlan, options: LogReadOp
   } catch {
     return null; // the read on one worker reports it
   }
+}
+
+/** The split size asked for: LogReadOptions.splitMinBytes, else ABTOOL_SPLIT_MIN_BYTES; undefined when neither says. */
+function askedSplitMin(options: LogReadOptions): number | undefined {
+  const fromEnv = process.env.ABTOOL_SPLIT_MIN_BYTES;
+  return options.splitMinBytes ?? (fromEnv !== undefined && fromEnv.trim() !== '' && Number(fromEnv) >= 0 ? Number(fromEnv) : undefined);
+}
+
+/** A split read's part of whole files: sources [from, to) (see fileParts). */
+export interface FileSpan {
+  files: [number, number];
+}
+
+/** A part of a threaded read: a range of one file (PartRange), whole files (FileSpan), or (undefined) every source. */
+type ReadPart = PartRange | FileSpan | undefined;
+
+const isFileSpan = (part: ReadPart): part is FileSpan => part !== undefined && 'files' in part;
+
+/** How many bytes of plain JSON Lines a gzipped byte counts for, when fileParts weighs files (logs compress 5-10x). */
+const GZIP_WEIGHT = 4;
+
+/**
+ * Several JSON Lines files (plain or gzipped, by their names; a directory of rotated logs, say) read
+ * in two parts of whole files, as one big file is in two ranges (splitParts): this thread parses the
+ * first files (about HERE_SPLIT_AT of their bytes, a gzipped byte weighing GZIP_WEIGHT) while a
+ * worker parses the rest, its batches waiting here until the first part is done. Each file numbers
+ * its own lines, so nothing is renumbered. Null (one worker reads every file) unless: two files or
+ * more, every one a regular file named .jsonl or .ndjson (optionally .gz), the weight reaching the
+ * split size (splitMinBytes, else ABTOOL_SPLIT_MIN_BYTES, else SPLIT_MIN_BYTES), not --strict, not a
+ * plan that accepts any model, the first part parsed here (firstPartHere), and a cut between files
+ * that leaves this thread between a fifth and three fifths of the weight.
+ */
+export function fileParts(sources: Source[], plan: ReadPlan, options: LogReadOptions): [FileSpan, FileSpan] | null {
+  if (sources.length < 2 || options.strict === true || plan.acceptAnyModel === true || !firstPartHere()) return null;
+  const weights: number[] = [];
+  for (const src of sources) {
+    const byName = src.kind === 'file' && src.seekable ? formatFromName(src.path) : null;
+    if (byName?.format !== 'jsonl') return null;
+    weights.push(byName.gzip ? src.size * GZIP_WEIGHT : src.size);
+  }
+  const total = weights.reduce((a, b) => a + b, 0);
+  if (total === 0 || total < (askedSplitMin(options) ?? SPLIT_MIN_BYTES)) return null;
+  // the cut whose share is nearest HERE_SPLIT_AT
+  let best = 0;
+  let bestShare = 0;
+  let sum = 0;
+  for (let k = 1; k < sources.length; k++) {
+    sum += weights[k - 1]!;
+    if (best === 0 || Math.abs(sum / total - HERE_SPLIT_AT) < Math.abs(bestShare - HERE_SPLIT_AT)) {
+      best = k;
+      bestShare = sum / total;
+    }
+  }
+  if (bestShare < 0.2 || bestShare > 0.6) return null;
+  return [{ files: [0, best] }, { files: [best, sources.length] }];
 }
 
 /** Where splitParts cuts the input, or null when it does not. */
@@ -257,7 +311,7 @@ export async function* readSources(sources: Source[], builder: BatchBuilder, rep
  */
 async function* readThreaded(
   sources: Source[],
-  parts: WorkerInput['part'][],
+  parts: ReadPart[],
   plan: ReadPlan,
   account: IngestAccount,
   options: ReadOptions & Pick<LogReadOptions, 'lateDuplicates' | 'recycle' | 'onParsed'>,
@@ -283,19 +337,22 @@ async function* readThreaded(
   const consumed = parts.map(() => new Int32Array(new SharedArrayBuffer(4)));
   /** per part: what the parts before it read, told when they are done */
   const before = parts.map(() => new PartBefore(new SharedArrayBuffer(PartBefore.BYTES)));
-  // a split JSON Lines read: the first part is parsed here, in this thread, which otherwise waits for
-  // batches most of the read; the second on a worker (started ahead as reader 0)
-  const here = parts.length === 2 && parts[0]?.format === 'jsonl' && firstPartHere();
+  // a split JSON Lines read: the first part (a range of the file, or its first files) is parsed here,
+  // in this thread, which otherwise waits for batches most of the read; the second on a worker
+  // (started ahead as reader 0)
+  const first = parts[0];
+  const here = parts.length === 2 && (isFileSpan(first) || first?.format === 'jsonl') && firstPartHere();
   const workers = parts.map((part, p) => {
     if (here && p === 0) return null;
+    const range = isFileSpan(part) ? undefined : part;
     const input: WorkerInput = {
-      sources,
+      sources: isFileSpan(part) ? sources.slice(...part.files) : sources,
       plan,
       options: { strict: options.strict, maxLocations: options.maxLocations, batchSize: options.batchSize },
       consumed: consumed[p]!.buffer as SharedArrayBuffer,
       ...(p > 0 ? { maxInFlight: Infinity } : {}),
-      ...(part ? { part } : {}),
-      ...(part?.csv ? { before: before[p]!.buffer } : {}),
+      ...(range ? { part: range } : {}),
+      ...(range?.csv ? { before: before[p]!.buffer } : {}),
       ...(late && rf >= 0 ? { lateKeys: true } : {}),
     };
     // the thread may have been started ahead (prestart.ts): it is handed its input
@@ -316,7 +373,7 @@ async function* readThreaded(
   void dropReaders();
   // (set when this read ends: a part still being parsed here, when its consumer stopped early, stops at the end of its chunk)
   let over = false;
-  if (here) void readPartHere(sources[0]!, parts[0]!, plan, options, (m) => push(0, m), () => over);
+  if (here) void readPartHere(isFileSpan(first) ? { files: sources.slice(...first.files) } : { range: first!, source: sources[0]! }, plan, options, (m) => push(0, m), () => over);
   /** messages of parts after the current one, in order (progress is reported at once) */
   const deferred: Message[][] = parts.map(() => []);
   const progress = parts.map(() => ({ bytes: 0, rows: 0 }));
@@ -362,7 +419,7 @@ async function* readThreaded(
         // reported when it came
       } else if (m.type === 'done') {
         if (parsed === null) parsed = m.account;
-        else appendPart(parsed, m.account, linesBefore);
+        else appendPart(parsed, m.account, linesBefore, isFileSpan(parts[cur]));
         linesBefore += m.lines;
         rowsBefore += m.account.rowsSeen;
         if (++cur < parts.length) before[cur]!.tell(linesBefore, rowsBefore, m.lastHeld);
@@ -400,16 +457,16 @@ async function* readThreaded(
 }
 
 /**
- * Read a part of a plain JSON Lines file in this thread, as a reading worker would (part.ts readPart),
- * and hand what it makes to `send` as that worker's messages: each sealed batch, then 'done' with the
- * part's account and lines, or the 'error' that stopped it. Between chunks it awaits the file, so this
+ * Read the first part of a split read in this thread, as a reading worker would: a range of a plain
+ * JSON Lines file (`range`, part.ts readPart) or whole files (`files`, readSources), and hand what it
+ * makes to `send` as that worker's messages: each sealed batch, then 'done' with the part's account
+ * and lines, or the 'error' that stopped it. Between chunks it awaits the file, so this
  * thread encodes the batches as they come. Once `over` says the read has ended early (its consumer
  * stopped), it stops at the end of the chunk it is parsing and sends nothing more. (An error of the
  * other part is reported only once this part is done, as in one thread: it does not stop this one.)
  */
 async function readPartHere(
-  src: Source,
-  part: PartRange,
+  what: { range: PartRange; source: Source } | { files: Source[] },
   plan: ReadPlan,
   options: ReadOptions,
   send: (m: { type: 'batch'; raw: RawBatch; bytes: number; rows: number } | { type: 'done'; account: IngestAccount; lines: number; lastHeld: boolean } | WorkerError) => void,
@@ -425,8 +482,15 @@ async function readPartHere(
       bytes = b;
       if (over()) throw new PartStopped();
     };
-    const { lines, lastHeld } = await readPart(src, part, undefined, builder, report);
-    send({ type: 'done', account, lines, lastHeld });
+    let end = { lines: 0, lastHeld: false };
+    if ('range' in what) {
+      end = await readPart(what.source, what.range, undefined, builder, report);
+    } else {
+      for await (const _ of readSources(what.files, builder, report)) {
+        // batches go to `send`
+      }
+    }
+    send({ type: 'done', account, ...end });
   } catch (e) {
     if (!(e instanceof PartStopped)) send(partError(e));
   }
@@ -460,12 +524,14 @@ function recycle(worker: Worker, raw: RawBatch, keepText: number): void {
 }
 
 /**
- * The account of a later part of the same file (a split read) into the earlier parts': its lines
- * numbered from the file's start (`linesBefore` lines come before it), its first locations after
- * theirs, its file entry's rows added to the file's.
+ * The account of a later part of a split read into the earlier parts': its first locations after
+ * theirs; for a later range of the same file, its lines numbered from the file's start (`linesBefore`
+ * lines come before it) and its file entry's rows added to the file's; for later files
+ * (`wholeFiles`), their entries after the earlier ones' (each numbers its own lines: linesBefore is 0).
  */
-function appendPart(into: IngestAccount, from: IngestAccount, linesBefore: number): void {
-  into.files.at(-1)!.rowsSeen += from.files[0]?.rowsSeen ?? 0;
+function appendPart(into: IngestAccount, from: IngestAccount, linesBefore: number, wholeFiles: boolean): void {
+  if (wholeFiles) into.files.push(...from.files);
+  else into.files.at(-1)!.rowsSeen += from.files[0]?.rowsSeen ?? 0;
   into.rowsSeen += from.rowsSeen;
   into.rowsRead += from.rowsRead;
   into.rowsRejected += from.rowsRejected;

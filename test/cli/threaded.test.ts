@@ -8,8 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { splitCut } from '../../src/ingest/index.js';
+import { fileParts, splitCut } from '../../src/ingest/index.js';
 import { resolveInputs } from '../../src/ingest/open.js';
 import { runCli } from '../helpers/cli.js';
 import { ROOT } from '../helpers/reference.js';
@@ -127,6 +128,29 @@ describe('threaded reading through the CLI', () => {
     expect(split.code).toBe(one.code);
     expect(withoutTime(split.stdout)).toBe(withoutTime(one.stdout));
     expect(split.json().input.rejections.duplicate.count).toBe(2);
+  });
+
+  it('a directory of JSON Lines files (one gzipped) read in two parts of whole files gives the same report and exit code as one thread', () => {
+    const lines = readFileSync(log, 'utf8').trimEnd().split('\n');
+    const dir = mkdtempSync(join(tmp, 'dir-'));
+    // row 30000 (in b, the worker's) duplicates row 10000 (in a, this thread's); 45000 (in c) duplicates 44000 (in b)
+    writeFileSync(join(dir, 'a.jsonl'), lines.slice(0, 14_000).join('\n') + '\n');
+    writeFileSync(join(dir, 'b.jsonl.gz'), gzipSync(lines.slice(14_000, 44_500).join('\n') + '\n'));
+    writeFileSync(join(dir, 'c.jsonl'), lines.slice(44_500).join('\n') + '\n');
+    const plan = { fields: [], modelField: 'model', models: [], requestField: null };
+    expect(fileParts(resolveInputs([dir]).sources, plan, { splitMinBytes: 0 })).toEqual([{ files: [0, 1] }, { files: [1, 3] }]);
+    const args = ['analyze', dir, '--spec', spec, '--format', 'json', '--quiet'];
+    const split = runCli(args, { env: { ABTOOL_SPLIT_MIN_BYTES: '0' } });
+    const one = runCli(args, { env: { ABTOOL_THREADS: '0' } });
+    expect(split.stderr).toBe('');
+    expect(split.code).toBe(one.code);
+    expect(withoutTime(split.stdout)).toBe(withoutTime(one.stdout));
+    const input = split.json().input;
+    expect(input.rows_seen).toBe(50_000);
+    expect(input.rejections.duplicate.first.map((l: { file: string; line: number }) => [l.file.slice(dir.length + 1), l.line])).toEqual([
+      ['b.jsonl.gz', 16_001],
+      ['c.jsonl', 501],
+    ]);
   });
 
   it('a split CSV read gives the same report and exit code as one thread', () => {

@@ -14,10 +14,11 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CliError } from '../../src/cli/exitCode.js';
 import { collect, contractPlan, corrupt, LOGS } from './helpers.js';
-import { CSV_SPLIT_MIN_BYTES, jsonlSplitAt, readLogs, splitCut, SPLIT_AT, type LogReadOptions } from '../../src/ingest/index.js';
+import { CSV_SPLIT_MIN_BYTES, fileParts, jsonlSplitAt, readLogs, splitCut, SPLIT_AT, type LogReadOptions } from '../../src/ingest/index.js';
 import { resolveInputs } from '../../src/ingest/open.js';
 import { JsonLineScanner } from '../../src/ingest/jsonScan.js';
 import type { IngestAccount } from '../../src/ingest/types.js';
@@ -352,6 +353,112 @@ for (const here of [true, false]) {
 
   });
 }
+
+describe('split reads of several JSON Lines files: the first files parsed in this thread, the rest on a worker', () => {
+  const partsOf = (inputs: string[], options: LogReadOptions = SPLIT, plan = contractPlan()) => fileParts(resolveInputs(inputs).sources, plan, options);
+  const sameAsOneThread = async (inputs: string[], optionsList: LogReadOptions[]): Promise<void> => {
+    for (const options of optionsList) {
+      const one = await outcome(inputs, { ...options, threads: false });
+      const split = await outcome(inputs, { ...options, ...SPLIT });
+      expect(split, JSON.stringify(options)).toEqual(one);
+    }
+  };
+  /** n rows from `from` (row), some replaced by `at` */
+  const rows = (from: number, n: number, at: (i: number) => string | undefined = () => undefined): string =>
+    Array.from({ length: n }, (_, k) => at(from + k) ?? row(from + k)).join('\n') + '\n';
+
+  it('every committed JSON Lines log, damaged ones too, in one read: same rows, account and errors as one thread', async () => {
+    // corrupt.jsonl.gz and truncated.jsonl.gz end the read with their error: each read once, last
+    const jsonl = files.filter((f) => /\.jsonl(\.gz)?$/.test(f) && !/(corrupt|truncated)\.jsonl\.gz$/.test(f));
+    expect(jsonl.length).toBeGreaterThan(12);
+    expect(partsOf(jsonl)).not.toBeNull();
+    await sameAsOneThread(jsonl, BATCHES);
+    for (const last of ['damaged/corrupt.jsonl.gz', 'damaged/truncated.jsonl.gz']) {
+      const inputs = [...jsonl, LOGS + last];
+      const [, second] = partsOf(inputs)!;
+      expect(second.files[1]).toBe(inputs.length); // the error is in the worker's part
+      const one = await outcome(inputs, { threads: false });
+      expect(one).toEqual({ exit: 'data', message: expect.stringContaining(`${last}: corrupt or truncated gzip data`) });
+      expect(await outcome(inputs, SPLIT)).toEqual(one);
+    }
+    // and in this thread's part
+    const early = [LOGS + 'damaged/corrupt.jsonl.gz', ...jsonl];
+    expect(partsOf(early)![0].files).toEqual([0, expect.any(Number)]);
+    expect(await outcome(early, SPLIT)).toEqual(await outcome(early, { threads: false }));
+  });
+
+  it('plain and gzipped files, bad rows on both sides of the cut, a duplicate across it', async () => {
+    const dir = mkdtempSync(join(tmp, 'files-'));
+    const bad = (i: number): string | undefined =>
+      i === 5 ? '{"model": "champion", broken' : i === 130 ? row(20) : i === 170 ? row(i, { latency_ms: 'slow' }) : i === 190 ? row(i, { model: 'other' }) : undefined;
+    writeFileSync(join(dir, 'a.jsonl'), rows(0, 60, bad));
+    writeFileSync(join(dir, 'b.jsonl.gz'), gzipSync(rows(60, 60, bad)));
+    writeFileSync(join(dir, 'c.jsonl'), rows(120, 60, bad));
+    writeFileSync(join(dir, 'd.ndjson'), rows(180, 60, bad).replace(/\n$/, '')); // no newline at the end
+    const parts = partsOf([dir])!;
+    expect(parts).toEqual([{ files: [0, 2] }, { files: [2, 4] }]);
+    await sameAsOneThread([dir], BATCHES);
+    const { account } = await collect([dir], contractPlan(), SPLIT);
+    expect(account.files.map((f) => [f.path.slice(dir.length + 1), f.rowsSeen])).toEqual([['a.jsonl', 60], ['b.jsonl.gz', 60], ['c.jsonl', 60], ['d.ndjson', 60]]);
+    // each file numbers its own lines; the duplicate (row 130, in c.jsonl, of row 20) is the later one
+    expect(account.rejections.duplicate!.first).toEqual([expect.objectContaining({ file: join(dir, 'c.jsonl'), line: 11 })]);
+    expect(account.rejections.malformed!.first).toEqual([expect.objectContaining({ file: join(dir, 'a.jsonl'), line: 6 })]);
+    expect(account.rejections['wrong-type']!.first).toEqual([expect.objectContaining({ file: join(dir, 'c.jsonl'), line: 51 })]);
+    expect(account.rejections['unknown-model']!.first).toEqual([expect.objectContaining({ file: join(dir, 'd.ndjson'), line: 11 })]);
+  });
+
+  it('only for two JSON Lines files or more (by their names) over the threshold, cut near HERE_SPLIT_AT, not --strict, not accepting any model', () => {
+    const dir = mkdtempSync(join(tmp, 'which-'));
+    const f = (name: string, n: number): string => {
+      const p = join(dir, name);
+      writeFileSync(p, name.endsWith('.gz') ? gzipSync(rows(0, n)) : rows(0, n));
+      return p;
+    };
+    const [a, b, c, d] = [f('a.jsonl', 40), f('b.jsonl', 40), f('c.jsonl', 40), f('d.jsonl', 40)];
+    const total = [a, b, c, d].reduce((sum, p) => sum + statSync(p).size, 0);
+    expect(partsOf([a, b, c, d])).toEqual([{ files: [0, 2] }, { files: [2, 4] }]); // 0.5 is nearer 0.4 than 0.25
+    expect(partsOf([a, b, c, d, f('e.jsonl', 40)])).toEqual([{ files: [0, 2] }, { files: [2, 5] }]);
+    expect(partsOf([a, b, c, d], { ...SPLIT, splitMinBytes: total })).not.toBeNull();
+    expect(partsOf([a, b, c, d], { ...SPLIT, splitMinBytes: total + 1 })).toBeNull();
+    expect(partsOf([a])).toBeNull(); // one file: splitParts cuts it
+    expect(partsOf([a, b, c, d], { ...SPLIT, strict: true })).toBeNull();
+    expect(partsOf([a, b, c, d], SPLIT, { ...contractPlan(), acceptAnyModel: true })).toBeNull();
+    expect(partsOf([a, b, LOGS + 'clean.csv', d])).toBeNull();
+    expect(partsOf([a, b, LOGS + 'clean.arrow'])).toBeNull();
+    // a gzipped byte weighs four plain ones: 400 rows gzipped (~6 KB) weigh more than 40 plain (~7 KB)
+    const gz = f('g.jsonl.gz', 400);
+    const weight = 4 * statSync(gz).size;
+    expect(Math.abs(weight / (weight + total) - 0.4)).toBeLessThan(Math.abs((weight + statSync(a).size) / (weight + total) - 0.4));
+    expect(partsOf([gz, a, b, c, d])).toEqual([{ files: [0, 1] }, { files: [1, 5] }]);
+    // a cut leaving this thread less than a fifth, or more than three fifths, of the weight: no split
+    const big = f('big.jsonl', 200);
+    expect(partsOf([big, a])).toBeNull();
+    expect(partsOf([a, big])).toBeNull();
+    expect(partsOf([a, b, big])).toEqual([{ files: [0, 2] }, { files: [2, 3] }]);
+    const saved = process.env.ABTOOL_FIRST_PART_HERE;
+    process.env.ABTOOL_FIRST_PART_HERE = '0';
+    try {
+      expect(partsOf([a, b, c, d])).toBeNull(); // both parts on workers: one worker reads every file
+    } finally {
+      if (saved === undefined) delete process.env.ABTOOL_FIRST_PART_HERE;
+      else process.env.ABTOOL_FIRST_PART_HERE = saved;
+    }
+  });
+
+  it('stopping early ends the read', async () => {
+    const dir = mkdtempSync(join(tmp, 'stop-'));
+    for (let k = 0; k < 4; k++) writeFileSync(join(dir, `${k}.jsonl`), rows(k * 3000, 3000));
+    expect(partsOf([dir])).not.toBeNull();
+    const { batches, account } = readLogs([dir], contractPlan(), { ...SPLIT, batchSize: 10 });
+    let n = 0;
+    for await (const b of batches) {
+      n += b.length;
+      break;
+    }
+    expect(n).toBe(10);
+    expect((account as IngestAccount).files).toEqual([]); // merged only when the read completes
+  });
+});
 
 describe("a split JSONL read's first part, parsed in this thread", () => {
   it('stops at the end of its chunk when the consumer stops early, instead of parsing the rest of its part', async () => {
