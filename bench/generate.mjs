@@ -1,9 +1,11 @@
 // Synthetic canary logs for the benchmark, written streaming (bounded memory) as JSONL, CSV,
 // Arrow IPC file and Arrow IPC stream, plus the spec. Seeded: the same --rows and --seed give the
 // same files. About 200 bytes a JSONL row.
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import {
   Bool,
   Float64,
@@ -137,4 +139,48 @@ export async function generate(dir, rows, seed = 1) {
   streamWriter.finish();
   await Promise.all([close(jsonl), close(csv), once(arrowOut, 'finish'), once(arrowsOut, 'finish')]);
   return files;
+}
+
+/**
+ * Gzipped copies of the JSONL log (zlib's default level, as logs are usually rotated): the whole file
+ * (`logs.jsonl.gz`), and the same rows cut into `parts` files of consecutive lines (`gz-parts/`, as a
+ * directory of rotated logs). Streaming: bounded memory at any row count.
+ */
+export async function gzipCopies(dir, jsonl, rows, parts = 8) {
+  const gz = join(dir, 'logs.jsonl.gz');
+  const partsDir = join(dir, 'gz-parts');
+  mkdirSync(partsDir, { recursive: true });
+  await pipeline(createReadStream(jsonl), createGzip(), createWriteStream(gz));
+  const perPart = Math.ceil(rows / parts);
+  let k = 0;
+  let lines = 0;
+  let out = null;
+  let done = null;
+  const write = async (buf) => {
+    if (buf.length === 0) return;
+    if (out === null) {
+      out = createGzip();
+      done = pipeline(out, createWriteStream(join(partsDir, `part-${String(k++).padStart(2, '0')}.jsonl.gz`)));
+    }
+    if (!out.write(buf)) await once(out, 'drain');
+  };
+  const close = async () => {
+    if (out === null) return;
+    out.end();
+    await done;
+    out = null;
+  };
+  for await (const chunk of createReadStream(jsonl, { highWaterMark: 1 << 20 })) {
+    let pending = 0;
+    for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, nl + 1)) {
+      if (++lines < perPart) continue;
+      await write(chunk.subarray(pending, nl + 1));
+      await close();
+      lines = 0;
+      pending = nl + 1;
+    }
+    await write(chunk.subarray(pending));
+  }
+  await close();
+  return { gz, gzParts: partsDir };
 }

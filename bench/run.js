@@ -4,11 +4,11 @@
 // the floor (stream + split + JSON.parse every line) and `abtool analyze` on each copy; prints medians,
 // rows/s, MB/s, peak RSS and the ratio to the floor, then times the costly statistics in-process.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { generate } from './generate.mjs';
+import { generate, gzipCopies } from './generate.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -82,6 +82,13 @@ if (existsSync(marker) && JSON.parse(readFileSync(marker, 'utf8')).rows === rows
   writeFileSync(marker, JSON.stringify({ rows, files }));
   log(`bench: generated in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 }
+// the gzipped copies (a log kept from before they were benchmarked gets them now)
+if (!files.gz || !existsSync(files.gz) || !existsSync(files.gzParts)) {
+  const t = performance.now();
+  files = { ...files, ...(await gzipCopies(dir, files.jsonl, rows)) };
+  writeFileSync(marker, JSON.stringify({ rows, files }));
+  log(`bench: gzipped copies made in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+}
 
 // 2. timed runs, alternating
 const rssFile = join(dir, 'rss.txt');
@@ -117,6 +124,9 @@ const cases = [
   { name: 'analyze CSV', file: files.csv, args: analyze(files.csv) },
   { name: 'analyze Arrow (file)', file: files.arrow, args: analyze(files.arrow) },
   { name: 'analyze Arrow (stream)', file: files.arrows, args: analyze(files.arrows) },
+  // the JSONL log gzipped, whole and cut into 8 files (a directory of rotated logs)
+  { name: 'analyze JSONL, gzipped', file: files.gz, args: analyze(files.gz) },
+  { name: 'analyze JSONL, 8 gzipped files', file: files.gzParts, args: analyze(files.gzParts) },
   // with and without the relaunch in a child with malloc tuned (src/cli/relaunch.ts: inputs of 64 MB or
   // more where page faults are slow; the cases above do what abtool decides on this machine)
   { name: 'analyze JSONL, relaunched', file: files.jsonl, args: analyze(files.jsonl), env: { ABTOOL_RELAUNCH: '1' } },
@@ -157,9 +167,14 @@ for (let r = 0; r < repeats; r++) {
   }
 }
 const floor = median(results[0].times);
+/** A file's size, or a directory's files' (MB/s of a gzipped case: compressed bytes). */
+function bytesOf(path) {
+  const st = statSync(path);
+  return st.isDirectory() ? readdirSync(path).reduce((sum, f) => sum + statSync(join(path, f)).size, 0) : st.size;
+}
 const table = results.map((c) => {
   const ms = median(c.times);
-  const mb = statSync(c.file).size / 1e6;
+  const mb = bytesOf(c.file) / 1e6;
   return {
     case: c.name,
     median_s: +(ms / 1000).toFixed(3),

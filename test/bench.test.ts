@@ -18,12 +18,12 @@ describe('npm run bench', () => {
     const j = JSON.parse(p.stdout);
     expect(j.rows).toBe(3000);
     const names = j.results.map((r: { case: string }) => r.case);
-    expect(names).toEqual(['floor: JSON.parse every line', 'analyze JSONL', 'analyze JSONL, one thread', 'analyze CSV', 'analyze Arrow (file)', 'analyze Arrow (stream)', 'analyze JSONL, relaunched', 'analyze JSONL, in one process', 'analyze Arrow (file), relaunched', 'analyze Arrow (file), in one process']);
+    expect(names).toEqual(['floor: JSON.parse every line', 'analyze JSONL', 'analyze JSONL, one thread', 'analyze CSV', 'analyze Arrow (file)', 'analyze Arrow (stream)', 'analyze JSONL, gzipped', 'analyze JSONL, 8 gzipped files', 'analyze JSONL, relaunched', 'analyze JSONL, in one process', 'analyze Arrow (file), relaunched', 'analyze Arrow (file), in one process']);
     // what a page fault costs and what abtool decided for the 1M-row case's size (3000 rows: not relaunched)
     expect(j.machine.page_fault_us).toBeGreaterThan(0);
     expect(j.machine.relaunched).toBe(false);
     const analyses = j.results.slice(1);
-    // the same log in four formats: every row read, the same decision
+    // the same log in four formats, gzipped and in 8 gzipped files: every row read, the same decision
     for (const r of analyses) expect(r.rows_read).toBe(3000);
     expect(new Set(analyses.map((r: { decision: string }) => r.decision)).size).toBe(1);
     for (const r of j.results) {
