@@ -173,7 +173,7 @@ async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number>
   let helper: SegmentWorker | null = null;
   // a threaded read: the segment worker starts once the reading threads are done (see segmentWorkerFor)
   const onParsed = (): void => {
-    helper ??= segmentWorkerFor(spec, read.totalBytes);
+    helper ??= segmentWorkerFor(spec, read.weighedBytes);
   };
   const read = readLogs(logs, plan, { strict: opts.strict === true, progress: showProgress, onProgress, lateDuplicates: !requestColumn, recycle: true, onParsed });
   const { batches, account, totalBytes } = read;
@@ -193,7 +193,7 @@ async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number>
     render = loaded.render;
     checkAccount(account, maxBadRows);
     checkFieldsPresent(spec, store);
-    helper ??= segmentWorkerFor(spec, totalBytes);
+    helper ??= segmentWorkerFor(spec, read.weighedBytes);
     const evaluateOptions = { specFile: opts.spec, lock, seed, resamples, version: VERSION, now: new Date() };
     report = helper
       ? await loaded.evaluateParallel(spec, roles, store, account, evaluateOptions, helper)

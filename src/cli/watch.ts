@@ -293,7 +293,7 @@ function announce(s: Session): void {
 /** Read stdin (path STDIN_NAME) or a FIFO to its end: JSON Lines, gzip or not (a FIFO named .csv is CSV). */
 async function readStream(s: Session, path: string): Promise<void> {
   const stdin = path === STDIN_NAME;
-  const bytes = await openBytes(stdin ? { kind: 'stdin', path, size: 0 } : { kind: 'file', path, size: 0, seekable: false });
+  const bytes = await openBytes(stdin ? { kind: 'stdin', path, size: 0, isFile: false } : { kind: 'file', path, size: 0, seekable: false });
   s.closeInput = () => {
     bytes.close();
     if (stdin) process.stdin.destroy();

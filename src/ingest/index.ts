@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { bump, canonicalOrder, checkAccount, newAccount, parseMaxBadRows, REJECT_REASONS, type BadRowLimit } from './account.js';
 import type { ArrowReader } from './arrow.js';
-import { dropReaders, firstPartHere, SPLIT_MIN_BYTES, takeReader, THREADED_MIN_BYTES, WORKER_URL } from './prestart.js';
+import { dropReaders, firstPartHere, SPLIT_MIN_BYTES, takeReader, THREADED_MIN_BYTES, weighedSize, WORKER_URL } from './prestart.js';
 import { BatchBuilder, resolveFields, type FileFormat, type RawBatch, type RecycledBatch } from './builder.js';
 import { countMissing, Encoder } from './encode.js';
 import type { WorkerInput } from './worker.js';
@@ -35,7 +35,7 @@ import {
   resolveInputs,
   sniffFormat,
   splitPoint,
-  stdinIsFile,
+  gzipInflatedSize,
   type Source,
 } from './open.js';
 import { ProgressBar } from './progress.js';
@@ -53,10 +53,12 @@ export interface LogReadOptions extends ReadOptions {
    */
   threads?: boolean;
   /**
-   * with threads: a single plain JSONL or CSV file of at least this many bytes (not --strict) is cut in
-   * two at the end of a line or record (SPLIT_AT of the way in) and the two parts are parsed on two
-   * workers at once (readThreaded, splitParts). Default: the environment's ABTOOL_SPLIT_MIN_BYTES, else
-   * SPLIT_MIN_BYTES for JSONL and CSV_SPLIT_MIN_BYTES (never) for CSV; Infinity: never
+   * with threads: a single JSONL file (plain, or gzipped: its inflated size) or CSV file of at least
+   * this many bytes (not --strict) is cut in two at the end of a line or record and the two parts are
+   * parsed at once (readThreaded, splitParts); so are several JSONL files, between two files, when their
+   * bytes (weighed: prestart.ts weighedSize) reach it (fileParts). Default: the environment's
+   * ABTOOL_SPLIT_MIN_BYTES, else SPLIT_MIN_BYTES for JSONL and CSV_SPLIT_MIN_BYTES (never) for CSV;
+   * Infinity: never
    */
   splitMinBytes?: number;
   /**
@@ -89,6 +91,8 @@ export interface LogRead {
   /** the input files, in reading order, and their total size (stdin counts its size when redirected from a file, else 0) */
   files: Source[];
   totalBytes: number;
+  /** the same, a gzipped file weighing more than its bytes (prestart.ts weighedSize): what decides a threaded read */
+  weighedBytes: number;
   /**
    * once the iteration has ended: the rows (0-based over every row of every batch) that are
    * duplicates still in the batches (see LogReadOptions.lateDuplicates), ascending; null: none
@@ -101,12 +105,14 @@ export function readLogs(inputs: readonly string[], plan: ReadPlan, options: Log
   const account = newAccount(options.maxLocations);
   account.skipped = skipped;
   const totalBytes = sources.reduce((s, src) => s + src.size, 0);
-  const threaded = options.threads ?? (totalBytes >= THREADED_MIN_BYTES && process.env.ABTOOL_THREADS !== '0');
+  // (a gzipped file weighs more than its bytes: prestart.ts GZIP_WEIGHT)
+  const weighed = sources.reduce((s, src) => s + (src.kind === 'file' ? weighedSize(src.path, src.size) : src.size), 0);
+  const threaded = options.threads ?? (weighed >= THREADED_MIN_BYTES && process.env.ABTOOL_THREADS !== '0');
   // stdin from a pipe or a terminal is read in this thread (through process.stdin): a pipe gains
   // nothing from a worker, as it holds 64 KiB the reading thread waits on the writer (1M rows piped by
   // cat, 5 alternated runs each: 2.21 s on a worker against 2.09 s here); redirected from a file, a
   // worker reads it from fd 0 (openBytes)
-  const useWorker = threaded && sources.every((s) => s.kind === 'file' || stdinIsFile()) && existsSync(WORKER_FILE);
+  const useWorker = threaded && sources.every((s) => s.kind === 'file' || s.isFile) && existsSync(WORKER_FILE);
 
   let duplicates: Int32Array | null = null;
   async function* run(): AsyncGenerator<Batch> {
@@ -129,13 +135,13 @@ export function readLogs(inputs: readonly string[], plan: ReadPlan, options: Log
     }
   }
 
-  return { batches: run(), account, models: plan.models, files: sources, totalBytes, duplicates: () => duplicates };
+  return { batches: run(), account, models: plan.models, files: sources, totalBytes, weighedBytes: weighed, duplicates: () => duplicates };
 }
 
 /** Inputs at least this big are read by a worker thread while this thread encodes (see readThreaded). */
 export { THREADED_MIN_BYTES };
 
-/** A single plain JSONL file at least this big is parsed in two parts on two workers (see readThreaded). */
+/** JSON Lines input at least this big, one file or several, is parsed in two parts at once (see splitParts, fileParts and readThreaded). */
 export { SPLIT_MIN_BYTES };
 
 /**
@@ -187,13 +193,14 @@ export function splitParts(sources: Source[], plan: ReadPlan, options: LogReadOp
   const min = { jsonl: asked ?? SPLIT_MIN_BYTES, csv: asked ?? CSV_SPLIT_MIN_BYTES };
   if (sources.length !== 1 || options.strict === true || plan.acceptAnyModel === true) return null;
   const src = sources[0]!;
-  if (src.kind !== 'file' || !src.seekable || src.size < Math.min(min.jsonl, min.csv)) return null;
+  if (src.kind !== 'file' || !src.seekable) return null;
   const byName = formatFromName(src.path)?.format ?? null;
   if (byName !== null && byName !== 'jsonl' && byName !== 'csv') return null;
   try {
     // as readSource decides: magic bytes first; without a known extension, the first chunk's first character
     const head = headBytes(src.path, byName === null ? CHUNK_BYTES : 8);
-    if (isGzip(head)) return null;
+    if (isGzip(head)) return gzipParts(src, byName, min.jsonl);
+    if (src.size < Math.min(min.jsonl, min.csv)) return null;
     const format = sniffFormat(head, byName);
     if ((format === 'jsonl' || format === 'csv') && src.size < min[format]) return null;
     if (format === 'jsonl') {
@@ -226,13 +233,10 @@ type ReadPart = PartRange | FileSpan | undefined;
 
 const isFileSpan = (part: ReadPart): part is FileSpan => part !== undefined && 'files' in part;
 
-/** How many bytes of plain JSON Lines a gzipped byte counts for, when fileParts weighs files (logs compress 5-10x). */
-const GZIP_WEIGHT = 4;
-
 /**
  * Several JSON Lines files (plain or gzipped, by their names; a directory of rotated logs, say) read
  * in two parts of whole files, as one big file is in two ranges (splitParts): this thread parses the
- * first files (about HERE_SPLIT_AT of their bytes, a gzipped byte weighing GZIP_WEIGHT) while a
+ * first files (about HERE_SPLIT_AT of their bytes as weighedSize weighs them, a gzipped byte as GZIP_WEIGHT) while a
  * worker parses the rest, its batches waiting here until the first part is done. Each file numbers
  * its own lines, so nothing is renumbered. Null (one worker reads every file) unless: two files or
  * more, every one a regular file named .jsonl or .ndjson (optionally .gz), the weight reaching the
@@ -246,7 +250,7 @@ export function fileParts(sources: Source[], plan: ReadPlan, options: LogReadOpt
   for (const src of sources) {
     const byName = src.kind === 'file' && src.seekable ? formatFromName(src.path) : null;
     if (byName?.format !== 'jsonl') return null;
-    weights.push(byName.gzip ? src.size * GZIP_WEIGHT : src.size);
+    weights.push(weighedSize(src.path, src.size));
   }
   const total = weights.reduce((a, b) => a + b, 0);
   if (total === 0 || total < (askedSplitMin(options) ?? SPLIT_MIN_BYTES)) return null;
@@ -263,6 +267,26 @@ export function fileParts(sources: Source[], plan: ReadPlan, options: LogReadOpt
   }
   if (bestShare < 0.2 || bestShare > 0.6) return null;
   return [{ files: [0, best] }, { files: [best, sources.length] }];
+}
+
+/**
+ * The two parts of a gzipped JSON Lines file (named .jsonl or .ndjson, .gz or not) for a split read,
+ * cut in its inflated bytes (PartRange.gzip: each part inflates from the file's start, the first
+ * stopping at the cut, the second skipping to it; open.ts openGzipRange), at jsonlSplitAt of the
+ * inflated size its trailer gives, which must reach `min`. Null for a trailer that cannot be the
+ * whole file's inflated size (smaller than the file's bytes, which deflate never makes more than
+ * slightly larger: a file of several gzip members, or over 4 GiB inflated): the cut would be a guess.
+ */
+function gzipParts(src: Source, byName: FileFormat | null, min: number): PartRange[] | null {
+  if (byName !== 'jsonl') return null;
+  const inflated = gzipInflatedSize(src.path, src.size);
+  // (deflate's stored blocks add 5 bytes a 64 KiB block, the gzip header and trailer 18)
+  if (inflated < src.size * 0.999 - 64 || inflated < min) return null;
+  const at = Math.floor(inflated * jsonlSplitAt());
+  return [
+    { start: 0, end: at, format: 'jsonl', gzip: true },
+    { start: at, end: null, format: 'jsonl', gzip: true },
+  ];
 }
 
 /** Where splitParts cuts the input, or null when it does not. */
@@ -297,11 +321,14 @@ export async function* readSources(sources: Source[], builder: BatchBuilder, rep
  * encoding overlap. Rows, batches' contents and the account are the same as a read in one thread;
  * the workers' accounts (everything but duplicates) are merged in at the end.
  *
- * `parts`: [undefined] reads every source on one worker. Two ranges of one plain JSONL or CSV file (a
- * split read, see splitParts and SPLIT_AT) are parsed at once, each numbering lines from its start (a
- * CSV second part is told the header and the first part's counts, to word errors): a CSV file's on two
- * workers; a JSON Lines file's first part in this thread (readPartHere, as a worker would, its batches
- * encoded between its chunks; see firstPartHere and HERE_SPLIT_AT) and its second on a worker. The
+ * `parts`: [undefined] reads every source on one worker. Two ranges of one JSONL or CSV file (a split
+ * read, see splitParts and SPLIT_AT; a gzipped JSONL file's ranges are of its inflated bytes, each part
+ * inflating it from the start) are parsed at once, each numbering lines from its start (a CSV second
+ * part is told the header and the first part's counts, to word errors): a CSV file's on two workers; a
+ * JSON Lines file's first part in this thread (readPartHere, as a worker would, its batches encoded
+ * between its chunks; see firstPartHere and HERE_SPLIT_AT) and its second on a worker. Several JSON
+ * Lines files are parsed in two parts of whole files likewise (fileParts: each file numbers its own
+ * lines, so nothing is renumbered; the worker is given the later files as its sources). The
  * batches are encoded in file order (duplicates depend on it): the first part's as they come, under
  * flow control (at most MAX_IN_FLIGHT waiting); the second part's wait here, unthrottled (at most the
  * second part's raw batches), until the first part is done and its line count known, then they are
@@ -660,7 +687,8 @@ async function* readSource(
     if (format === 'jsonl') yield* readers.jsonl.read(chunks, onChunk);
     else yield* (await readers.csv()).read(chunks, path, onChunk);
   } catch (e) {
-    if (e instanceof CliError) throw e;
+    // (a split read's first files, read here, are stopped by a PartStopped: readPartHere)
+    if (e instanceof CliError || e instanceof PartStopped) throw e;
     if (isZlibError(e)) {
       throw dataError(`${path}: corrupt or truncated gzip data (${(e as Error).message}) — ${builder.fileRows} rows read before the error`);
     }

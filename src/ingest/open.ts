@@ -18,7 +18,10 @@ export { ARROW_MAGIC, formatFromName, isGzip, sniffFormat } from './sniff.js';
 export type TextFormat = 'jsonl' | 'csv';
 
 /** One thing to read: a file (or FIFO) or stdin. */
-export type Source = { kind: 'file'; path: string; size: number; seekable: boolean } | { kind: 'stdin'; path: string; size: number };
+export type Source =
+  | { kind: 'file'; path: string; size: number; seekable: boolean }
+  /** isFile: stdin redirected from a regular file (`< file`), read from fd 0 (stdinFileStream); its size is the file's */
+  | { kind: 'stdin'; path: string; size: number; isFile: boolean };
 
 export const STDIN_NAME = 'stdin';
 
@@ -40,7 +43,8 @@ export function resolveInputs(inputs: readonly string[]): Resolved {
       if (stdin) throw usageError('- (stdin) can be given only once');
       stdin = true;
       // redirected from a file, stdin has a size (a read of it may be threaded, see readLogs)
-      sources.push({ kind: 'stdin', path: STDIN_NAME, size: stdinIsFile() ? fstatSync(0).size : 0 });
+      const isFile = stdinIsFile();
+      sources.push({ kind: 'stdin', path: STDIN_NAME, size: isFile ? fstatSync(0).size : 0, isFile });
       continue;
     }
     let st;
@@ -179,8 +183,8 @@ function stdinFileStream(): ReadStream {
 /**
  * Open a file or stdin as a byte stream, gunzipping when its first bytes are the gzip magic
  * (whatever the name says). `bytesRead` counts bytes taken from the file, before gunzip.
- * Stdin redirected from a regular file is read from fd 0 (stdinFileStream: from any thread, a worker's
- * too), a pipe or a terminal through process.stdin.
+ * Stdin redirected from a regular file (Source.isFile) is read from fd 0 (stdinFileStream: from any
+ * thread, a worker's too), a pipe or a terminal through process.stdin.
  */
 export async function openBytes(source: Source): Promise<ByteSource & { gzip: boolean }> {
   let raw: Readable;
@@ -189,7 +193,7 @@ export async function openBytes(source: Source): Promise<ByteSource & { gzip: bo
     const fileStream: ReadStream = createReadStream(source.path, { highWaterMark: CHUNK_BYTES });
     raw = fileStream;
     bytesRead = () => fileStream.bytesRead;
-  } else if (stdinIsFile()) {
+  } else if (source.isFile) {
     const fileStream = stdinFileStream();
     raw = fileStream;
     bytesRead = () => fileStream.bytesRead;
@@ -255,6 +259,65 @@ export async function openRange(path: string, start: number, end: number | null,
       void fh.close().catch(() => {});
     },
   };
+}
+
+/**
+ * Part of a gzipped file's inflated bytes, for a split read: from just after the first newline at or
+ * past inflated offset `from` (0: from the start) to just after the first newline at or past `to`
+ * (null: to the end). Both parts inflate the file from its start (inflating is cheap beside parsing:
+ * ~0.2 s for 200 MB), so the threads share nothing but the offset; the first part stops inflating at
+ * its end, the second skips what comes before its start, and the same newline ends one and starts the
+ * other. Zlib's errors (corrupt or truncated data) are thrown as they come. `bytesRead` counts the
+ * gzipped bytes read since the part's start.
+ */
+export function openGzipRange(path: string, from: number, to: number | null): ByteSource {
+  const file = createReadStream(path, { highWaterMark: CHUNK_BYTES });
+  const gz = gunzipped(file);
+  let startedAt = from === 0 ? 0 : -1;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    // inflated bytes before the chunk at hand; the offsets from which the cuts' newlines are sought
+    let base = 0;
+    let start = from;
+    let end = to;
+    for await (const chunk of gz as AsyncIterable<Buffer>) {
+      const here = base;
+      base += chunk.length;
+      let s = 0;
+      if (startedAt < 0) {
+        if (base <= start) continue;
+        const nl = chunk.indexOf(10, Math.max(0, start - here));
+        if (nl < 0) {
+          start = base; // past `from` from here on: the next newline is the cut
+          continue;
+        }
+        s = nl + 1;
+        startedAt = file.bytesRead;
+      }
+      if (end !== null && base > end) {
+        const nl = chunk.indexOf(10, Math.max(s, end - here));
+        if (nl >= 0) {
+          if (nl + 1 > s) yield chunk.subarray(s, nl + 1);
+          return;
+        }
+        end = base;
+      }
+      if (chunk.length > s) yield s === 0 ? chunk : chunk.subarray(s);
+    }
+  }
+  return {
+    chunks: chunks(),
+    bytesRead: () => (startedAt < 0 ? 0 : file.bytesRead - startedAt),
+    close: () => {
+      gz.destroy();
+      file.destroy();
+    },
+  };
+}
+
+/** The inflated size a gzip file's trailer gives (ISIZE: its last member's size, modulo 2^32). */
+export function gzipInflatedSize(path: string, size: number): number {
+  const tail = tailBytes(path, size, 4);
+  return tail.length === 4 ? tail.readUInt32LE(0) : 0;
 }
 
 /**

@@ -8,7 +8,7 @@ import { CliError, dataError } from '../cli/exitCode.js';
 import type { BatchBuilder } from './builder.js';
 import type { CsvPart, CsvReader } from './csv.js';
 import { JsonlReader } from './jsonl.js';
-import { openRange, type ByteSource, type CsvCut, type Source } from './open.js';
+import { isZlibError, openGzipRange, openRange, type ByteSource, type CsvCut, type Source } from './open.js';
 
 /**
  * Bytes [start, end) (end null: to the end) of a plain JSONL or CSV file that starts a line (a
@@ -19,6 +19,11 @@ export interface PartRange {
   end: number | null;
   format: 'jsonl' | 'csv';
   csv?: Omit<CsvCut, 'cut'>;
+  /**
+   * a gzipped JSON Lines file: start and end are offsets in its inflated bytes, and the part starts
+   * (ends) just after the first newline at or past them (open.ts openGzipRange)
+   */
+  gzip?: boolean;
 }
 
 /**
@@ -103,7 +108,7 @@ export async function readPart(
   report: (bytes: number) => void,
 ): Promise<{ lines: number; lastHeld: boolean }> {
   const path = src.path;
-  builder.beginFile(path, part.format, false, src.size);
+  builder.beginFile(path, part.format, part.gzip === true, src.size);
   let csvPart: CsvPart | undefined;
   if (part.csv) {
     if (before === undefined) throw new Error('a CSV part without PartBefore');
@@ -114,7 +119,7 @@ export async function readPart(
   let bytes: ByteSource;
   try {
     // the JSONL reader copies what it keeps of a chunk: one buffer for every chunk
-    bytes = await openRange(path, part.start, part.end, { reuse: part.format === 'jsonl' });
+    bytes = part.gzip === true ? openGzipRange(path, part.start, part.end) : await openRange(path, part.start, part.end, { reuse: part.format === 'jsonl' });
   } catch (e) {
     throw dataError(`${path}: cannot read (${(e as Error).message})`);
   }
@@ -129,7 +134,8 @@ export async function readPart(
     }
   } catch (e) {
     if (e instanceof CliError || e instanceof PartStopped) throw e;
-    const message = `${path}: cannot read (${(e as Error).message})`;
+    // worded as readSource words it (index.ts)
+    const message = isZlibError(e) ? `${path}: corrupt or truncated gzip data (${(e as Error).message})` : `${path}: cannot read (${(e as Error).message})`;
     // a CSV part counts the rows before it as a read of the whole file would (CsvReader.rowsBefore)
     if (csvPart) throw dataError(`${message} — ${(reader as CsvReader).rowsBefore()} rows read before the error`);
     throw new PartReadError(message, builder.fileRows);

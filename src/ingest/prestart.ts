@@ -7,8 +7,10 @@
  * reading thread's start overlaps the main thread's instead of following it: the thread waits for its
  * WorkerInput as its first message (worker.ts), and readThreaded takes it (takeReader) instead of
  * starting one. Only when the command is `analyze` and the inputs named on the command line reach
- * THREADED_MIN_BYTES (what a threaded read needs), so small runs start no thread; two for a JSON
- * Lines file big enough to be read in two parts (readThreaded takes thread p for part p). A thread nobody
+ * THREADED_MIN_BYTES (what a threaded read needs; a gzipped byte counts as GZIP_WEIGHT), so small runs
+ * start no thread. A read in two parts needs one (the main thread parses the first part); two for a
+ * CSV file split when asked, or a JSON Lines file with ABTOOL_FIRST_PART_HERE=0 (readThreaded takes
+ * thread p for part p, or p - 1 when the first part is parsed in the main thread). A thread nobody
  * takes (a bad flag, a read in one thread) is unreferenced: it does not keep the process alive.
  *
  * This module imports only Node's own modules and sniff.ts (it runs before everything else), and keeps
@@ -23,6 +25,17 @@ import { formatFromName, isGzip, sniffFormat } from './sniff.js';
 
 /** Inputs at least this big are read by a worker thread while the main thread encodes (see readThreaded). */
 export const THREADED_MIN_BYTES = 8 * 1024 * 1024;
+
+/**
+ * How many plain bytes a gzipped byte counts for when the size of a read is weighed: logs compress
+ * 5-20x (the benchmark's 1M-row log, at zlib's default level, 12x; rows differing little, more).
+ */
+export const GZIP_WEIGHT = 8;
+
+/** A file's bytes as a read weighs them: a file named .gz counts GZIP_WEIGHT a byte. */
+export function weighedSize(path: string, size: number): number {
+  return formatFromName(path)?.gzip === true ? size * GZIP_WEIGHT : size;
+}
 
 export const WORKER_URL = new URL('../../dist/ingest/worker.js', import.meta.url);
 
@@ -86,7 +99,7 @@ function measure(inputs: string[], enough: number): { bytes: number; first: stri
     try {
       const st = statSync(path);
       if (st.isFile()) {
-        bytes += st.size;
+        bytes += weighedSize(path, st.size);
         first ??= path;
       } else if (st.isDirectory()) {
         for (const name of readdirSync(path).sort().slice(0, DIRECTORY_FILES)) {
@@ -94,7 +107,7 @@ function measure(inputs: string[], enough: number): { bytes: number; first: stri
           const p = join(path, name);
           const s = statSync(p, { throwIfNoEntry: false });
           if (s?.isFile()) {
-            bytes += s.size;
+            bytes += weighedSize(p, s.size);
             first ??= p;
           }
         }
@@ -196,7 +209,7 @@ function start(data: PrestartData): Prestarted {
 }
 
 /**
- * Reading thread `p` (0, or 1 for a read in two parts) started ahead, to be handed its WorkerInput
+ * Reading thread `p` (0, or 1 for a read in two parts on two reading threads) started ahead, to be handed its WorkerInput
  * (`{type: 'input', input}`), or null (none started, already taken, or it failed to start). Taken
  * once; referenced again.
  */

@@ -1,12 +1,13 @@
 /**
- * The reading thread of a threaded read (see readOnWorkers in index.ts). It parses the files (JSONL
+ * The reading thread of a threaded read (see readThreaded in index.ts). It parses the files (JSONL
  * scanning, CSV splitting, Arrow buffers), types and checks each row, and posts each sealed RawBatch
  * to the main thread, which finds the duplicates and dictionary-encodes the strings (encode.ts) while
  * this thread parses the next rows. The batch's arrays are transferred, not copied.
  *
- * With `part`, it reads only bytes [start, end) of one plain JSONL or CSV file (a split read: another
- * worker reads the other part at the same time); its lines are numbered from the part's start, and the
- * main thread renumbers them. A CSV file's second part is read with the header and state the first
+ * With `part`, it reads only bytes [start, end) of one JSONL or CSV file (a split read: another thread
+ * reads the other part at the same time; a gzipped JSONL file's part is a range of its inflated bytes);
+ * its lines are numbered from the part's start, and the main thread renumbers them. In a split read of
+ * several files, its `sources` are the later files, read whole. A CSV file's second part is read with the header and state the first
  * part starts (part.csv), and its errors are worded once the first part is done (part.ts: PartBefore,
  * readPart).
  *

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { fileParts, splitCut } from '../../src/ingest/index.js';
+import { fileParts, splitCut, splitParts } from '../../src/ingest/index.js';
 import { resolveInputs } from '../../src/ingest/open.js';
 import { runCli } from '../helpers/cli.js';
 import { ROOT } from '../helpers/reference.js';
@@ -128,6 +128,26 @@ describe('threaded reading through the CLI', () => {
     expect(split.code).toBe(one.code);
     expect(withoutTime(split.stdout)).toBe(withoutTime(one.stdout));
     expect(split.json().input.rejections.duplicate.count).toBe(2);
+  });
+
+  it('a gzipped log read in two parts (both inflating it, cut in its inflated bytes) gives the same report and exit code as one thread', () => {
+    // stored, not compressed (level 0): its 9 MB make a threaded read
+    const gz = join(tmp, 'big.jsonl.gz');
+    writeFileSync(gz, gzipSync(readFileSync(log), { level: 0 }));
+    const plan = { fields: [], modelField: 'model', models: [], requestField: null };
+    expect(splitParts(resolveInputs([gz]).sources, plan, { splitMinBytes: 0 })).toEqual([
+      { start: 0, end: expect.any(Number), format: 'jsonl', gzip: true },
+      { start: expect.any(Number), end: null, format: 'jsonl', gzip: true },
+    ]);
+    for (const strict of [[], ['--strict']]) {
+      const args = ['analyze', gz, '--spec', spec, '--format', 'json', '--quiet', ...strict];
+      const split = runCli(args, { env: { ABTOOL_SPLIT_MIN_BYTES: '0' } });
+      const one = runCli(args, { env: { ABTOOL_THREADS: '0' } });
+      expect(split.stderr).toBe(one.stderr);
+      expect(split.code).toBe(one.code);
+      expect(withoutTime(split.stdout)).toBe(withoutTime(one.stdout));
+    }
+    expect(runCli(['analyze', gz, '--spec', spec, '--format', 'json', '--quiet'], { env: { ABTOOL_SPLIT_MIN_BYTES: '0' } }).json().input.rejections.duplicate.count).toBe(2);
   });
 
   it('a directory of JSON Lines files (one gzipped) read in two parts of whole files gives the same report and exit code as one thread', () => {

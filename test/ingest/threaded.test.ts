@@ -18,9 +18,10 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CliError } from '../../src/cli/exitCode.js';
 import { collect, contractPlan, corrupt, LOGS } from './helpers.js';
-import { CSV_SPLIT_MIN_BYTES, fileParts, jsonlSplitAt, readLogs, splitCut, SPLIT_AT, type LogReadOptions } from '../../src/ingest/index.js';
+import { CSV_SPLIT_MIN_BYTES, fileParts, jsonlSplitAt, readLogs, splitCut, splitParts, SPLIT_AT, type LogReadOptions } from '../../src/ingest/index.js';
 import { resolveInputs } from '../../src/ingest/open.js';
 import { JsonLineScanner } from '../../src/ingest/jsonScan.js';
+import { GZIP_WEIGHT } from '../../src/ingest/prestart.js';
 import type { IngestAccount } from '../../src/ingest/types.js';
 
 const files = [
@@ -151,7 +152,8 @@ for (const here of [true, false]) {
     const jsonl = files.filter((f) => f.endsWith('.jsonl'));
     // no newline past the cut point but the last byte (the second part would be empty), or gzip: read on one worker
     // (and, cut at 0.4, the 5 bytes of blank-only.jsonl, whose only newline past 2 bytes is its last)
-    const unsplit = new Set(['damaged/empty.jsonl', 'damaged/gzip-no-extension.jsonl', ...(here ? ['damaged/blank-only.jsonl'] : [])]);
+    // (gzip-no-extension.jsonl is gzipped: cut in its inflated bytes, see below)
+    const unsplit = new Set(['damaged/empty.jsonl', ...(here ? ['damaged/blank-only.jsonl'] : [])]);
 
     for (const file of jsonl) {
       const name = file.slice(LOGS.length);
@@ -178,7 +180,7 @@ for (const here of [true, false]) {
       expect(cutOf(LOGS + 'clean.jsonl', { ...SPLIT, splitMinBytes: size + 1 })).toBeNull();
       expect(cutOf(LOGS + 'clean.jsonl', { ...SPLIT, strict: true })).toBeNull();
       expect(cutOf(LOGS + 'clean.jsonl', SPLIT, { ...contractPlan(), acceptAnyModel: true })).toBeNull();
-      expect(cutOf(LOGS + 'clean.jsonl.gz')).toBeNull();
+      expect(cutOf(LOGS + 'clean.jsonl.gz')).not.toBeNull(); // cut in its inflated bytes: see below
       expect(cutOf(LOGS + 'clean.csv')).not.toBeNull(); // CSV too: see below
       expect(cutOf(LOGS + 'clean.arrows')).toBeNull();
       expect(splitCut(resolveInputs([LOGS + 'clean.jsonl', LOGS + 'clean.jsonl']).sources, contractPlan(), SPLIT)).toBeNull();
@@ -354,6 +356,125 @@ for (const here of [true, false]) {
   });
 }
 
+describe('split reads of one gzipped JSON Lines file: both parts inflate it, cut at a newline of its inflated bytes', () => {
+  const partsOf = (file: string, options: LogReadOptions = SPLIT) => splitParts(resolveInputs([file]).sources, contractPlan(), options);
+  const gz = (name: string, text: string | Buffer): string => {
+    const p = join(tmp, name);
+    writeFileSync(p, gzipSync(text));
+    return p;
+  };
+  /** the inflated offset just after the first newline at or past the split fraction of the inflated size (where the parts meet) */
+  const cutIn = (text: Buffer): number => text.indexOf(10, Math.floor(text.length * jsonlSplitAt())) + 1;
+
+  for (const name of ['clean.jsonl.gz', 'damaged/gzip-no-extension.jsonl', 'damaged/truncated.jsonl.gz', 'damaged/corrupt.jsonl.gz']) {
+    it(`${name}: same rows, account and errors as one thread`, async () => {
+      expect(partsOf(LOGS + name)).not.toBeNull();
+      await expectSameAsOneThread(LOGS + name, BATCHES);
+    });
+  }
+
+  it('bad rows on both sides of the cut, a duplicate across it, a BOM, CRLF, blank lines and a truncated last line', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      if (i % 50 === 10) lines.push(`{"model": "champion", "user_id": "u${i}", broken`);
+      else if (i % 50 === 20) lines.push(row(i, { latency_ms: 'slow' }));
+      else if (i % 50 === 30) lines.push(row(i, { model: `m${i % 100}` }));
+      else if (i % 37 === 5) lines.push('');
+      else lines.push(row(i));
+    }
+    lines.push(row(3)); // a duplicate, after the cut, of a row before it
+    const text = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(lines.join('\r\n') + '\r\n' + row(500).slice(0, 30))]);
+    const file = gz('mixed.jsonl.gz', text);
+    const parts = partsOf(file)!;
+    expect(parts.map((p) => [p.start, p.end, p.gzip])).toEqual([
+      [0, Math.floor(text.length * jsonlSplitAt()), true],
+      [Math.floor(text.length * jsonlSplitAt()), null, true],
+    ]);
+    await expectSameAsOneThread(file, BATCHES);
+    const one = await collect([file], contractPlan(), { threads: false, maxLocations: 100 });
+    const cutLine = lineAt(text, cutIn(text));
+    for (const reason of ['malformed', 'wrong-type', 'unknown-model'] as const) {
+      const at = one.account.rejections[reason]!.first.map((l) => l.line);
+      expect(at.some((l) => l < cutLine) && at.some((l) => l >= cutLine), reason).toBe(true);
+    }
+    expect(one.account.rejections.duplicate!.first.map((l) => l.line)).toEqual([401]);
+    expect(one.account.rejections.truncated!.count).toBe(1);
+    expect(one.account.rejections.malformed!.first[0]!.line).toBe(11); // the BOM was taken off line 1: it is a row
+    expect(one.account.files[0]!.gzip).toBe(true);
+  });
+
+  it('a line longer than the inflated chunks (1 MiB) over the cut point: the cut is the newline after it', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 40; i++) lines.push(row(i));
+    lines.push(row(40, { note: 'x'.repeat(2_500_000) }));
+    for (let i = 41; i < 80; i++) lines.push(row(i));
+    const text = Buffer.from(lines.join('\n') + '\n');
+    const file = gz('long.jsonl.gz', text);
+    expect(partsOf(file)).not.toBeNull();
+    expect(lineAt(text, cutIn(text))).toBe(42); // the long line (41) ends the first part
+    await expectSameAsOneThread(file, [{ batchSize: 7 }, { batchSize: 1000 }]);
+  });
+
+  it('no newline past the cut point but the last byte, or none at all: the second part is empty', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 5; i++) lines.push(row(i));
+    lines.push(row(5, { note: 'y'.repeat(5000) }));
+    const ends = gz('ends.jsonl.gz', lines.join('\n') + '\n');
+    const open = gz('open.jsonl.gz', lines.join('\n'));
+    for (const file of [ends, open]) {
+      expect(partsOf(file)).not.toBeNull();
+      await expectSameAsOneThread(file, [{ batchSize: 2 }, { batchSize: 1000 }]);
+    }
+  });
+
+  it('gzip data cut off or corrupt on either side of the cut: the same error, the rows counted from the start', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) lines.push(row(i));
+    const whole = gzipSync(lines.join('\n') + '\n');
+    // cut off near the end (after the cut: the second part's error), and corrupt near the start (the first part's)
+    const cutOff = join(tmp, 'cut-off.jsonl.gz');
+    writeFileSync(cutOff, Buffer.concat([whole.subarray(0, whole.length - 900), whole.subarray(whole.length - 8)]));
+    const early = Buffer.from(whole);
+    for (let k = 400; k < 440; k++) early[k] = early[k]! ^ 0x5a;
+    const corrupt = join(tmp, 'corrupt-early.jsonl.gz');
+    writeFileSync(corrupt, early);
+    for (const file of [cutOff, corrupt]) {
+      expect(partsOf(file)).not.toBeNull();
+      const one = await outcome([file], { threads: false });
+      expect(one).toEqual({ exit: 'data', message: expect.stringMatching(/corrupt or truncated gzip data \(.*\) — \d+ rows read before the error$/) });
+      for (const batchSize of [3, 1000]) expect(await outcome([file], { ...SPLIT, batchSize })).toEqual(await outcome([file], { threads: false, batchSize }));
+    }
+  });
+
+  it('only for a file named JSON Lines whose trailer can be its inflated size, over the threshold', () => {
+    const text = Array.from({ length: 400 }, (_, i) => row(i)).join('\n') + '\n';
+    const file = gz('sized.jsonl.gz', text);
+    const inflated = Buffer.byteLength(text);
+    expect(partsOf(file, { ...SPLIT, splitMinBytes: inflated })).not.toBeNull();
+    expect(partsOf(file, { ...SPLIT, splitMinBytes: inflated + 1 })).toBeNull();
+    expect(partsOf(file, { ...SPLIT, strict: true })).toBeNull();
+    expect(partsOf(gz('sized.csv.gz', text))).toBeNull();
+    expect(partsOf(gz('sized.gz', text))).toBeNull(); // the content decides the format: not split
+    // two gzip members: the trailer is the second's size, smaller than the file
+    const two = join(tmp, 'members.jsonl.gz');
+    writeFileSync(two, Buffer.concat([gzipSync(text), gzipSync(row(9) + '\n')]));
+    expect(partsOf(two)).toBeNull();
+  });
+
+  it('stopping early ends the read', async () => {
+    const file = gz('stop.jsonl.gz', Array.from({ length: 5000 }, (_, i) => row(i)).join('\n') + '\n');
+    expect(partsOf(file)).not.toBeNull();
+    const { batches, account } = readLogs([file], contractPlan(), { ...SPLIT, batchSize: 10 });
+    let n = 0;
+    for await (const b of batches) {
+      n += b.length;
+      break;
+    }
+    expect(n).toBe(10);
+    expect((account as IngestAccount).files).toEqual([]);
+  });
+});
+
 describe('split reads of several JSON Lines files: the first files parsed in this thread, the rest on a worker', () => {
   const partsOf = (inputs: string[], options: LogReadOptions = SPLIT, plan = contractPlan()) => fileParts(resolveInputs(inputs).sources, plan, options);
   const sameAsOneThread = async (inputs: string[], optionsList: LogReadOptions[]): Promise<void> => {
@@ -425,10 +546,13 @@ describe('split reads of several JSON Lines files: the first files parsed in thi
     expect(partsOf([a, b, c, d], SPLIT, { ...contractPlan(), acceptAnyModel: true })).toBeNull();
     expect(partsOf([a, b, LOGS + 'clean.csv', d])).toBeNull();
     expect(partsOf([a, b, LOGS + 'clean.arrow'])).toBeNull();
-    // a gzipped byte weighs four plain ones: 400 rows gzipped (~6 KB) weigh more than 40 plain (~7 KB)
-    const gz = f('g.jsonl.gz', 400);
-    const weight = 4 * statSync(gz).size;
-    expect(Math.abs(weight / (weight + total) - 0.4)).toBeLessThan(Math.abs((weight + statSync(a).size) / (weight + total) - 0.4));
+    // a gzipped byte weighs GZIP_WEIGHT plain ones: 200 rows gzipped (~3 KB) weigh more than 40 plain (~7 KB)
+    const gz = f('g.jsonl.gz', 200);
+    const weight = GZIP_WEIGHT * statSync(gz).size;
+    const share = (bytes: number, all: number): number => Math.abs(bytes / all - 0.4);
+    // weighed, the cut after the gzipped file is nearest 40%; by bytes, the one after a
+    expect(share(weight, weight + total)).toBeLessThan(share(weight + statSync(a).size, weight + total));
+    expect(share(statSync(gz).size + statSync(a).size, statSync(gz).size + total)).toBeLessThan(share(statSync(gz).size, statSync(gz).size + total));
     expect(partsOf([gz, a, b, c, d])).toEqual([{ files: [0, 1] }, { files: [1, 5] }]);
     // a cut leaving this thread less than a fifth, or more than three fifths, of the weight: no split
     const big = f('big.jsonl', 200);
