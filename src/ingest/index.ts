@@ -173,7 +173,7 @@ export const SPLIT_AT = 0.375;
  */
 export const HERE_SPLIT_AT = 0.4;
 
-/** The fraction of a plain JSON Lines file's size at which a split read cuts it. */
+/** The fraction of a JSON Lines file's size (a gzipped one's inflated size) at which a split read cuts it. */
 export function jsonlSplitAt(): number {
   return firstPartHere() ? HERE_SPLIT_AT : SPLIT_AT;
 }
@@ -182,7 +182,8 @@ export function jsonlSplitAt(): number {
  * The two parts of the input for a split read (see readThreaded), or null for a read on one worker:
  * the input must be one regular file of at least `splitMinBytes` (by default SPLIT_MIN_BYTES for
  * JSONL; CSV only when asked: CSV_SPLIT_MIN_BYTES), read as plain JSONL or CSV (by its
- * name, or by its content as readSource sniffs it; not gzip, not Arrow), not --strict (the first bad
+ * name, or by its content as readSource sniffs it; not Arrow) or gzipped JSONL (gzipParts: named
+ * .jsonl or .ndjson, at least that size inflated), not --strict (the first bad
  * row in input order is the one reported), not a plan that accepts any model (model codes are given in
  * order of appearance, up to a limit), and it must have a line end past the cut point (SPLIT_AT) but
  * its last byte: for JSONL any newline (splitPoint), for CSV one that ends a record, with the header
@@ -274,8 +275,10 @@ export function fileParts(sources: Source[], plan: ReadPlan, options: LogReadOpt
  * cut in its inflated bytes (PartRange.gzip: each part inflates from the file's start, the first
  * stopping at the cut, the second skipping to it; open.ts openGzipRange), at jsonlSplitAt of the
  * inflated size its trailer gives, which must reach `min`. Null for a trailer that cannot be the
- * whole file's inflated size (smaller than the file's bytes, which deflate never makes more than
- * slightly larger: a file of several gzip members, or over 4 GiB inflated): the cut would be a guess.
+ * whole file's inflated size: smaller than the file's bytes, which deflate never makes more than
+ * slightly larger. (The trailer is the last gzip member's inflated size, modulo 4 GiB: a file of
+ * several members, or over 4 GiB inflated, whose trailer passes that check is cut elsewhere than 40%,
+ * lopsided but the same rows: each part finds the same newline, and the cut cannot fall past the end.)
  */
 function gzipParts(src: Source, byName: FileFormat | null, min: number): PartRange[] | null {
   if (byName !== 'jsonl') return null;
@@ -283,6 +286,8 @@ function gzipParts(src: Source, byName: FileFormat | null, min: number): PartRan
   // (deflate's stored blocks add 5 bytes a 64 KiB block, the gzip header and trailer 18)
   if (inflated < src.size * 0.999 - 64 || inflated < min) return null;
   const at = Math.floor(inflated * jsonlSplitAt());
+  // (a second part from offset 0 would be the whole file: openGzipRange reads from the start then)
+  if (at < 1) return null;
   return [
     { start: 0, end: at, format: 'jsonl', gzip: true },
     { start: at, end: null, format: 'jsonl', gzip: true },
@@ -403,6 +408,7 @@ async function* readThreaded(
   if (here) void readPartHere(isFileSpan(first) ? { files: sources.slice(...first.files) } : { range: first!, source: sources[0]! }, plan, options, (m) => push(0, m), () => over);
   /** messages of parts after the current one, in order (progress is reported at once) */
   const deferred: Message[][] = parts.map(() => []);
+  const total = sources.reduce((sum, src) => sum + src.size, 0);
   const progress = parts.map(() => ({ bytes: 0, rows: 0 }));
   let cur = 0;
   let parsed: IngestAccount | null = null;
@@ -423,7 +429,8 @@ async function* readThreaded(
           let bytes = 0;
           let rows = 0;
           for (const pr of progress) (bytes += pr.bytes), (rows += pr.rows);
-          report(bytes, rows);
+          // (the parts of a gzipped file each count what they read ahead: never past the total)
+          report(Math.min(bytes, total), rows);
         }
         if (next.p < cur) continue; // a finished part's worker exiting
         if (next.p > cur) {
@@ -453,7 +460,7 @@ async function* readThreaded(
         if (cur === parts.length) {
           const duplicates = encoder.finishDuplicates();
           mergeAccount(account, parsed);
-          report(sources.reduce((s, src) => s + src.size, 0), account.rowsSeen);
+          report(total, account.rowsSeen);
           return duplicates;
         }
       } else if (m.type === 'error') {

@@ -1,5 +1,5 @@
 /**
- * One part of one plain JSON Lines or CSV file, for a split read (index.ts readThreaded): what the
+ * One part of one JSON Lines (plain or gzipped) or CSV file, for a split read (index.ts readThreaded): what the
  * parts before it read (PartBefore, told across threads), the read of the part (readPart: on a
  * reading thread, worker.ts, or a JSON Lines file's first part in the main thread, index.ts
  * readPartHere), and what stops it, as the message a reading thread posts (WorkerError, partError).
@@ -11,7 +11,7 @@ import { JsonlReader } from './jsonl.js';
 import { isZlibError, openGzipRange, openRange, type ByteSource, type CsvCut, type Source } from './open.js';
 
 /**
- * Bytes [start, end) (end null: to the end) of a plain JSONL or CSV file that starts a line (a
+ * Bytes [start, end) (end null: to the end) of a JSONL or CSV file that starts a line (a
  * record) at `start`; a CSV file's second part comes with `csv` (see CsvPart).
  */
 export interface PartRange {
@@ -94,7 +94,7 @@ export class PartBefore {
 }
 
 /**
- * Read a part of a plain JSONL or CSV file into the builder (as readSource would the whole); returns
+ * Read a part of a JSONL (plain or gzipped) or CSV file into the builder (as readSource would the whole); returns
  * its line count and, for CSV, whether a row with the wrong cell count ended it (CsvReader.lastHeld).
  * `report` gets the part's bytes read after each chunk; a PartStopped it throws ends the read (thrown
  * on as it is). Other errors: a CliError as it is, anything else as PartReadError (or, for a CSV part,

@@ -9,8 +9,9 @@
  * starting one. Only when the command is `analyze` and the inputs named on the command line reach
  * THREADED_MIN_BYTES (what a threaded read needs; a gzipped byte counts as GZIP_WEIGHT), so small runs
  * start no thread. A read in two parts needs one (the main thread parses the first part); two for a
- * CSV file split when asked, or a JSON Lines file with ABTOOL_FIRST_PART_HERE=0 (readThreaded takes
- * thread p for part p, or p - 1 when the first part is parsed in the main thread). A thread nobody
+ * CSV file split when asked, or a plain JSON Lines file with ABTOOL_FIRST_PART_HERE=0 (a gzipped one's
+ * second thread then starts with the read; readThreaded takes thread p for part p, or p - 1 when the
+ * first part is parsed in the main thread). A thread nobody
  * takes (a bad flag, a read in one thread) is unreferenced: it does not keep the process alive.
  *
  * This module imports only Node's own modules and sniff.ts (it runs before everything else), and keeps
@@ -32,7 +33,7 @@ export const THREADED_MIN_BYTES = 8 * 1024 * 1024;
  */
 export const GZIP_WEIGHT = 8;
 
-/** A file's bytes as a read weighs them: a file named .gz counts GZIP_WEIGHT a byte. */
+/** A file's bytes as a read weighs them: a file named .gz counts GZIP_WEIGHT a byte (by its name: gzip found only by its content, or on stdin, counts once). */
 export function weighedSize(path: string, size: number): number {
   return formatFromName(path)?.gzip === true ? size * GZIP_WEIGHT : size;
 }
@@ -55,7 +56,7 @@ interface Prestarted {
 const SLOT = Symbol.for('abtool.prestartedReaders');
 type Global = typeof globalThis & { [SLOT]?: (Prestarted | null)[] };
 
-/** A single plain JSON Lines file at least this big is read in two parts (index.ts SPLIT_MIN_BYTES, which is this). */
+/** JSON Lines at least this big (one file, a gzipped one inflated, or several) is read in two parts (index.ts SPLIT_MIN_BYTES, which is this). */
 export const SPLIT_MIN_BYTES = 32 * 1024 * 1024;
 
 /** analyze's flags that take a value (so the value is not taken for an input). */

@@ -446,7 +446,7 @@ describe('split reads of one gzipped JSON Lines file: both parts inflate it, cut
     }
   });
 
-  it('only for a file named JSON Lines whose trailer can be its inflated size, over the threshold', () => {
+  it('only for a file named JSON Lines whose trailer can be its inflated size, over the threshold', async () => {
     const text = Array.from({ length: 400 }, (_, i) => row(i)).join('\n') + '\n';
     const file = gz('sized.jsonl.gz', text);
     const inflated = Buffer.byteLength(text);
@@ -455,6 +455,12 @@ describe('split reads of one gzipped JSON Lines file: both parts inflate it, cut
     expect(partsOf(file, { ...SPLIT, strict: true })).toBeNull();
     expect(partsOf(gz('sized.csv.gz', text))).toBeNull();
     expect(partsOf(gz('sized.gz', text))).toBeNull(); // the content decides the format: not split
+    // a cut at offset 0 (a trailer of a byte or two) would start the second part at the file's start
+    for (const tiny of ['\n', '{}']) {
+      const file = gz('tiny.jsonl.gz', tiny);
+      expect(partsOf(file)).toBeNull();
+      await expectSameAsOneThread(file, [{ batchSize: 1 }]);
+    }
     // two gzip members: the trailer is the second's size, smaller than the file
     const two = join(tmp, 'members.jsonl.gz');
     writeFileSync(two, Buffer.concat([gzipSync(text), gzipSync(row(9) + '\n')]));
