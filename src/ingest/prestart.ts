@@ -29,7 +29,7 @@ export const THREADED_MIN_BYTES = 8 * 1024 * 1024;
 
 /**
  * How many plain bytes a gzipped byte counts for when the size of a read is weighed: logs compress
- * 5-20x (the benchmark's 1M-row log, at zlib's default level, 12x; rows differing little, more).
+ * 5-20x (the benchmark's 1M-row log, at zlib's default level, 7.4x; rows differing little, more).
  */
 export const GZIP_WEIGHT = 8;
 
