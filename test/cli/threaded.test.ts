@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { fileParts, splitCut, splitParts } from '../../src/ingest/index.js';
 import { resolveInputs } from '../../src/ingest/open.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
 import { ROOT } from '../helpers/reference.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'abtool-threaded-'));
@@ -51,6 +51,17 @@ function bigLog(): string {
 }
 
 const withoutTime = (s: string): string => s.replace(/"generated_at":"[^"]*"/, '');
+
+/** analyze of `input` split in two parts (forced on any size) and in one thread: the same stderr, exit code and report; the split run */
+function splitSameAsOneThread(input: string, extra: string[] = []): CliRun {
+  const args = ['analyze', input, '--spec', spec, '--format', 'json', '--quiet', ...extra];
+  const split = runCli(args, { env: { ABTOOL_SPLIT_MIN_BYTES: '0' } });
+  const one = runCli(args, { env: { ABTOOL_THREADS: '0' } });
+  expect(split.stderr).toBe(one.stderr);
+  expect(split.code).toBe(one.code);
+  expect(withoutTime(split.stdout)).toBe(withoutTime(one.stdout));
+  return split;
+}
 
 describe('threaded reading through the CLI', () => {
   const log = bigLog();
@@ -121,12 +132,8 @@ describe('threaded reading through the CLI', () => {
     const cutLine = readFileSync(log).subarray(0, cut).toString('latin1').split('\n').length;
     expect(cutLine).toBeGreaterThan(12_001);
     expect(cutLine).toBeLessThan(30_001);
-    const args = ['analyze', log, '--spec', spec, '--format', 'json', '--quiet'];
-    const split = runCli(args, { env: { ABTOOL_SPLIT_MIN_BYTES: '0' } });
-    const one = runCli(args, { env: { ABTOOL_THREADS: '0' } });
+    const split = splitSameAsOneThread(log);
     expect(split.stderr).toBe('');
-    expect(split.code).toBe(one.code);
-    expect(withoutTime(split.stdout)).toBe(withoutTime(one.stdout));
     expect(split.json().input.rejections.duplicate.count).toBe(2);
   });
 
@@ -139,15 +146,8 @@ describe('threaded reading through the CLI', () => {
       { start: 0, end: expect.any(Number), format: 'jsonl', gzip: true },
       { start: expect.any(Number), end: null, format: 'jsonl', gzip: true },
     ]);
-    for (const strict of [[], ['--strict']]) {
-      const args = ['analyze', gz, '--spec', spec, '--format', 'json', '--quiet', ...strict];
-      const split = runCli(args, { env: { ABTOOL_SPLIT_MIN_BYTES: '0' } });
-      const one = runCli(args, { env: { ABTOOL_THREADS: '0' } });
-      expect(split.stderr).toBe(one.stderr);
-      expect(split.code).toBe(one.code);
-      expect(withoutTime(split.stdout)).toBe(withoutTime(one.stdout));
-    }
-    expect(runCli(['analyze', gz, '--spec', spec, '--format', 'json', '--quiet'], { env: { ABTOOL_SPLIT_MIN_BYTES: '0' } }).json().input.rejections.duplicate.count).toBe(2);
+    expect(splitSameAsOneThread(gz).json().input.rejections.duplicate.count).toBe(2);
+    expect(splitSameAsOneThread(gz, ['--strict']).code).toBe(65);
   });
 
   it('a directory of JSON Lines files (one gzipped) read in two parts of whole files gives the same report and exit code as one thread', () => {
@@ -159,12 +159,8 @@ describe('threaded reading through the CLI', () => {
     writeFileSync(join(dir, 'c.jsonl'), lines.slice(44_500).join('\n') + '\n');
     const plan = { fields: [], modelField: 'model', models: [], requestField: null };
     expect(fileParts(resolveInputs([dir]).sources, plan, { splitMinBytes: 0 })).toEqual([{ files: [0, 1] }, { files: [1, 3] }]);
-    const args = ['analyze', dir, '--spec', spec, '--format', 'json', '--quiet'];
-    const split = runCli(args, { env: { ABTOOL_SPLIT_MIN_BYTES: '0' } });
-    const one = runCli(args, { env: { ABTOOL_THREADS: '0' } });
+    const split = splitSameAsOneThread(dir);
     expect(split.stderr).toBe('');
-    expect(split.code).toBe(one.code);
-    expect(withoutTime(split.stdout)).toBe(withoutTime(one.stdout));
     const input = split.json().input;
     expect(input.rows_seen).toBe(50_000);
     expect(input.rejections.duplicate.first.map((l: { file: string; line: number }) => [l.file.slice(dir.length + 1), l.line])).toEqual([
@@ -194,12 +190,8 @@ describe('threaded reading through the CLI', () => {
     expect(statSync(csv).size).toBeGreaterThan(8 * 1024 * 1024); // read on workers
     const cut = splitCut(resolveInputs([csv]).sources, { fields: [], modelField: 'model', models: [], requestField: null }, { splitMinBytes: 0 })!;
     expect(cut).toBeGreaterThan(0);
-    const args = ['analyze', csv, '--spec', spec, '--format', 'json', '--quiet'];
-    const split = runCli(args, { env: { ABTOOL_SPLIT_MIN_BYTES: '0' } });
-    const one = runCli(args, { env: { ABTOOL_THREADS: '0' } });
+    const split = splitSameAsOneThread(csv);
     expect(split.stderr).toBe('');
-    expect(split.code).toBe(one.code);
-    expect(withoutTime(split.stdout)).toBe(withoutTime(one.stdout));
     const input = split.json().input;
     expect(input.rejections.duplicate.count).toBe(2);
     expect(input.rejections['wrong-field-count'].first[0].line).toBeGreaterThan(12_001); // the note's newlines count

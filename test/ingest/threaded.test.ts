@@ -95,6 +95,18 @@ function cutOf(file: string, options: LogReadOptions = SPLIT, plan = contractPla
   return splitCut(resolveInputs([file]).sources, plan, options);
 }
 
+/** A read of `inputs` (split, forced) whose consumer stops after the first batch: the account is merged only when a read completes. */
+async function expectEarlyStop(inputs: string[]): Promise<void> {
+  const { batches, account } = readLogs(inputs, contractPlan(), { ...SPLIT, batchSize: 10 });
+  let n = 0;
+  for await (const b of batches) {
+    n += b.length;
+    break;
+  }
+  expect(n).toBe(10);
+  expect((account as IngestAccount).files).toEqual([]);
+}
+
 /** Line (1-based) of a byte offset that starts a line. */
 function lineAt(bytes: Buffer, offset: number): number {
   let n = 1;
@@ -342,15 +354,7 @@ for (const here of [true, false]) {
     it('stopping early ends the read', async () => {
       const lines: string[] = [];
       for (let i = 0; i < 3000; i++) lines.push(row(i));
-      const file = write(lines.join('\n') + '\n');
-      const { batches, account } = readLogs([file], contractPlan(), { ...SPLIT, batchSize: 10 });
-      let n = 0;
-      for await (const b of batches) {
-        n += b.length;
-        break;
-      }
-      expect(n).toBe(10);
-      expect((account as IngestAccount).files).toEqual([]); // merged only when the read completes
+      await expectEarlyStop([write(lines.join('\n') + '\n')]);
     });
 
   });
@@ -470,14 +474,7 @@ describe('split reads of one gzipped JSON Lines file: both parts inflate it, cut
   it('stopping early ends the read', async () => {
     const file = gz('stop.jsonl.gz', Array.from({ length: 5000 }, (_, i) => row(i)).join('\n') + '\n');
     expect(partsOf(file)).not.toBeNull();
-    const { batches, account } = readLogs([file], contractPlan(), { ...SPLIT, batchSize: 10 });
-    let n = 0;
-    for await (const b of batches) {
-      n += b.length;
-      break;
-    }
-    expect(n).toBe(10);
-    expect((account as IngestAccount).files).toEqual([]);
+    await expectEarlyStop([file]);
   });
 });
 
@@ -579,14 +576,7 @@ describe('split reads of several JSON Lines files: the first files parsed in thi
     const dir = mkdtempSync(join(tmp, 'stop-'));
     for (let k = 0; k < 4; k++) writeFileSync(join(dir, `${k}.jsonl`), rows(k * 3000, 3000));
     expect(partsOf([dir])).not.toBeNull();
-    const { batches, account } = readLogs([dir], contractPlan(), { ...SPLIT, batchSize: 10 });
-    let n = 0;
-    for await (const b of batches) {
-      n += b.length;
-      break;
-    }
-    expect(n).toBe(10);
-    expect((account as IngestAccount).files).toEqual([]); // merged only when the read completes
+    await expectEarlyStop([dir]);
   });
 });
 
