@@ -29,7 +29,7 @@ import {
   headBytes,
   isGzip,
   csvSplitPoint,
-  isZlibError,
+  readErrorText,
   openBytes,
   peek,
   resolveInputs,
@@ -696,10 +696,7 @@ async function* readSource(
   } catch (e) {
     // (a split read's first files, read here, are stopped by a PartStopped: readPartHere)
     if (e instanceof CliError || e instanceof PartStopped) throw e;
-    if (isZlibError(e)) {
-      throw dataError(`${path}: corrupt or truncated gzip data (${(e as Error).message}) — ${builder.fileRows} rows read before the error`);
-    }
-    throw dataError(`${path}: cannot read (${(e as Error).message}) — ${builder.fileRows} rows read before the error`);
+    throw dataError(`${readErrorText(path, e)} — ${builder.fileRows} rows read before the error`);
   } finally {
     bytes.close();
   }

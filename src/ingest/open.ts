@@ -157,6 +157,11 @@ function gunzipped(raw: Readable): Readable {
   return gz;
 }
 
+/** What a read error of a file says (without the rows read before it): corrupt gzip data, or the error itself. */
+export function readErrorText(path: string, e: unknown): string {
+  return isZlibError(e) ? `${path}: corrupt or truncated gzip data (${(e as Error).message})` : `${path}: cannot read (${(e as Error).message})`;
+}
+
 /** Is this a zlib error (corrupt or truncated gzip)? */
 export function isZlibError(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException | null)?.code;

@@ -8,7 +8,7 @@ import { CliError, dataError } from '../cli/exitCode.js';
 import type { BatchBuilder } from './builder.js';
 import type { CsvPart, CsvReader } from './csv.js';
 import { JsonlReader } from './jsonl.js';
-import { isZlibError, openGzipRange, openRange, type ByteSource, type CsvCut, type Source } from './open.js';
+import { openGzipRange, openRange, readErrorText, type ByteSource, type CsvCut, type Source } from './open.js';
 
 /**
  * Bytes [start, end) (end null: to the end) of a JSONL or CSV file that starts a line (a
@@ -134,8 +134,7 @@ export async function readPart(
     }
   } catch (e) {
     if (e instanceof CliError || e instanceof PartStopped) throw e;
-    // worded as readSource words it (index.ts)
-    const message = isZlibError(e) ? `${path}: corrupt or truncated gzip data (${(e as Error).message})` : `${path}: cannot read (${(e as Error).message})`;
+    const message = readErrorText(path, e);
     // a CSV part counts the rows before it as a read of the whole file would (CsvReader.rowsBefore)
     if (csvPart) throw dataError(`${message} — ${(reader as CsvReader).rowsBefore()} rows read before the error`);
     throw new PartReadError(message, builder.fileRows);
