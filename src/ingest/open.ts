@@ -3,7 +3,7 @@
  * sorted), and `-` for stdin. The format comes from the content where it can (gzip by its magic
  * bytes 1f 8b, Arrow by `ARROW1` or a stream message), otherwise from the extension.
  */
-import { closeSync, fstatSync, openSync, readSync, readdirSync, realpathSync, statSync, createReadStream, type ReadStream } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, readdirSync, realpathSync, statSync, createReadStream, type ReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -44,7 +44,7 @@ export function resolveInputs(inputs: readonly string[]): Resolved {
       stdin = true;
       // redirected from a file, stdin has a size (a read of it may be threaded, see readLogs)
       const isFile = stdinIsFile();
-      sources.push({ kind: 'stdin', path: STDIN_NAME, size: isFile ? fstatSync(0).size : 0, isFile });
+      sources.push({ kind: 'stdin', path: STDIN_NAME, size: isFile ? stdinBytesLeft() : 0, isFile });
       continue;
     }
     let st;
@@ -174,6 +174,21 @@ export function stdinIsFile(): boolean {
     return !isatty(0) && fstatSync(0).isFile();
   } catch {
     return false;
+  }
+}
+
+/**
+ * The bytes of stdin's file from where fd 0 stands to its end: a shell that has read part of it
+ * (`{ head -n 5 >/dev/null; abtool analyze -; } < logs.jsonl`) leaves the rest. The position is read
+ * from /proc/self/fdinfo/0 (Linux); elsewhere, the whole file's size.
+ */
+function stdinBytesLeft(): number {
+  const size = fstatSync(0).size;
+  try {
+    const pos = Number(/^pos:\s*(\d+)/m.exec(readFileSync('/proc/self/fdinfo/0', 'latin1'))?.[1] ?? 0);
+    return Math.max(0, size - pos);
+  } catch {
+    return size;
   }
 }
 

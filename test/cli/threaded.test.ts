@@ -5,7 +5,7 @@
  * both sides of the cut, a duplicate across it, and --strict.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -124,6 +124,21 @@ describe('threaded reading through the CLI', () => {
     const strict = fromFile(true);
     expect(strict.status).toBe(65);
     expect(strict.stderr).toMatch(/^abtool: stdin:12001: .*--strict stops at the first rejected row/);
+  });
+
+  it('stdin redirected from a file already partly read: its size is what is left', () => {
+    const bytes = readFileSync(log);
+    const skip = bytes.indexOf(10, 1_000_000) + 1;
+    const fd = openSync(log, 'r');
+    try {
+      readSync(fd, Buffer.alloc(skip), 0, skip, null); // fd 0 of the child starts here
+      const p = spawnSync(process.execPath, [`${ROOT}bin/abtool.js`, 'analyze', '-', '--spec', spec, '--format', 'json', '--quiet'], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8' });
+      const input = JSON.parse(p.stdout).input;
+      expect(input.files[0].bytes).toBe(bytes.length - skip);
+      expect(input.rows_seen).toBe(bytes.subarray(skip).toString('latin1').split('\n').length - 1);
+    } finally {
+      closeSync(fd);
+    }
   });
 
   it('a split read (two workers, one part each) gives the same report and exit code as one thread', () => {
