@@ -42,6 +42,7 @@ export function resolveInputs(inputs: readonly string[]): Resolved {
     if (input === '-') {
       if (stdin) throw usageError('- (stdin) can be given only once');
       stdin = true;
+      if (stdinIsDirectory()) throw dataError('stdin: cannot read (it is a directory)');
       // redirected from a file, stdin has a size (a read of it may be threaded, see readLogs)
       const isFile = stdinIsFile();
       sources.push({ kind: 'stdin', path: STDIN_NAME, size: isFile ? stdinBytesLeft() : 0, isFile });
@@ -85,8 +86,12 @@ function walk(dir: string, sources: Source[], skipped: { path: string; reason: s
       walk(path, sources, skipped, visited);
     } else if (formatFromName(name) === null) {
       skipped.push({ path, reason: 'not a supported log extension' });
+    } else if (!st.isFile()) {
+      // a FIFO would block the read until something writes to it (one named on the command line is
+      // read: `<(zcat logs.gz)`), a socket or a device is not a log
+      skipped.push({ path, reason: 'not a regular file (a FIFO, socket or device)' });
     } else {
-      sources.push({ kind: 'file', path, size: st.size, seekable: st.isFile() });
+      sources.push({ kind: 'file', path, size: st.size, seekable: true });
     }
   }
 }
@@ -166,6 +171,15 @@ export function readErrorText(path: string, e: unknown): string {
 export function isZlibError(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException | null)?.code;
   return typeof code === 'string' && code.startsWith('Z_');
+}
+
+/** Is stdin a directory (`< logs/`)? Reading it fails, and the error would be lost as an empty input. */
+function stdinIsDirectory(): boolean {
+  try {
+    return fstatSync(0).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Is stdin a regular file (`< file`)? Then any thread can read it from fd 0 (stdinFileStream). */

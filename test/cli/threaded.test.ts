@@ -126,6 +126,17 @@ describe('threaded reading through the CLI', () => {
     expect(strict.stderr).toMatch(/^abtool: stdin:12001: .*--strict stops at the first rejected row/);
   });
 
+  it('stdin redirected from a directory is a data error saying so (not an empty input)', () => {
+    const fd = openSync(tmp, 'r');
+    try {
+      const p = spawnSync(process.execPath, [`${ROOT}bin/abtool.js`, 'analyze', '-', '--spec', spec, '--format', 'json', '--quiet'], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8' });
+      expect(p.status).toBe(65);
+      expect(p.stderr).toBe('abtool: stdin: cannot read (it is a directory)\n');
+    } finally {
+      closeSync(fd);
+    }
+  });
+
   it('stdin redirected from a file already partly read: its size is what is left', () => {
     const bytes = readFileSync(log);
     const skip = bytes.indexOf(10, 1_000_000) + 1;

@@ -2,7 +2,8 @@
  * The readers through readLogs, on the committed fixtures (fixtures/logs/generate.mjs writes them):
  * the same log in five encodings, and one damaged log per way input goes wrong.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -264,6 +265,19 @@ describe('inputs', () => {
     expect(account.files.map((f) => f.path.slice(LOGS.length))).toEqual(['dir/a.jsonl', 'dir/sub/b.csv', 'dir/sub/c.jsonl.gz']);
     expect(account.skipped!.map((s) => s.path.slice(LOGS.length))).toEqual(['dir/README.md', 'dir/sub/notes.txt']);
     expect(columns.request_id).toEqual(['d1', 'd2', 'd3', 'd3', 'd4']);
+  });
+
+  it('a FIFO, socket or device in a directory is skipped with its reason (a FIFO would block the read)', async () => {
+    const dir = mkdtempSync(join(tmp, 'special-'));
+    writeFileSync(join(dir, 'a.jsonl'), readFileSync(LOGS + 'dir/a.jsonl'));
+    execFileSync('mkfifo', [join(dir, 'b.jsonl')]);
+    symlinkSync('/dev/null', join(dir, 'c.jsonl'));
+    const { account } = await collect([dir], contractPlan());
+    expect(account.files.map((f) => f.path)).toEqual([join(dir, 'a.jsonl')]);
+    expect(account.skipped).toEqual([
+      { path: join(dir, 'b.jsonl'), reason: 'not a regular file (a FIFO, socket or device)' },
+      { path: join(dir, 'c.jsonl'), reason: 'not a regular file (a FIFO, socket or device)' },
+    ]);
   });
 
   it('a path that does not exist is not-found (66), before anything is read', () => {
