@@ -313,6 +313,11 @@ export class BatchBuilder {
     this.account.files.push(this.fileEntry);
   }
 
+  /** The current file's bytes, once read, for a file whose size was not known ahead (a pipe, a FIFO). */
+  setFileBytes(bytes: number): void {
+    if (this.fileEntry) this.fileEntry.bytes = bytes;
+  }
+
   /** Rows seen so far in the current file. */
   get fileRows(): number {
     return this.fileEntry?.rowsSeen ?? 0;

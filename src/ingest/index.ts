@@ -693,6 +693,8 @@ async function* readSource(
     const onChunk = (): void => report(bytes.bytesRead());
     if (format === 'jsonl') yield* readers.jsonl.read(chunks, onChunk);
     else yield* (await readers.csv()).read(chunks, path, onChunk);
+    // a pipe's or FIFO's size is known once it is read
+    if (src.size === 0) builder.setFileBytes(bytes.bytesRead());
   } catch (e) {
     // (a split read's first files, read here, are stopped by a PartStopped: readPartHere)
     if (e instanceof CliError || e instanceof PartStopped) throw e;

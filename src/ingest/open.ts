@@ -3,7 +3,7 @@
  * sorted), and `-` for stdin. The format comes from the content where it can (gzip by its magic
  * bytes 1f 8b, Arrow by `ARROW1` or a stream message), otherwise from the extension.
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync, readdirSync, realpathSync, statSync, createReadStream, type ReadStream } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, readdirSync, realpathSync, statSync, createReadStream, type ReadStream, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -32,11 +32,14 @@ export interface Resolved {
 
 /**
  * Resolve inputs in order; directories are walked depth-first in sorted order. A path that does
- * not exist is a not-found error (exit 66); `-` may appear once.
+ * not exist is a not-found error (exit 66); `-` may appear once. A file met again (named twice, a
+ * directory given twice, a link to a file already listed) is read once: the later paths are skipped,
+ * naming the first (read twice, every row would be its own duplicate).
  */
 export function resolveInputs(inputs: readonly string[]): Resolved {
   const sources: Source[] = [];
   const skipped: { path: string; reason: string }[] = [];
+  const files = new Files(sources, skipped);
   let stdin = false;
   for (const input of inputs) {
     if (input === '-') {
@@ -56,13 +59,40 @@ export function resolveInputs(inputs: readonly string[]): Resolved {
       if (code === 'ENOENT' || code === 'ENOTDIR') throw notFoundError(`${input}: no such file or directory`);
       throw dataError(`${input}: cannot read (${(e as Error).message})`);
     }
-    if (st.isDirectory()) walk(input, sources, skipped, new Set([realpathSync(input)]));
-    else sources.push({ kind: 'file', path: input, size: st.isFile() ? st.size : 0, seekable: st.isFile() });
+    if (st.isDirectory()) walk(input, files, skipped, new Set([realpathSync(input)]));
+    else files.add(input, st);
   }
   return { sources, skipped };
 }
 
-function walk(dir: string, sources: Source[], skipped: { path: string; reason: string }[], visited: Set<string>): void {
+/** The files of a resolve, each once by its real path. */
+class Files {
+  /** real path -> the path it was first listed as */
+  private readonly seen = new Map<string, string>();
+
+  constructor(
+    private readonly sources: Source[],
+    private readonly skipped: Resolved['skipped'],
+  ) {}
+
+  add(path: string, st: Stats): void {
+    let real = path;
+    try {
+      real = realpathSync(path);
+    } catch {
+      // (not resolvable: listed as given)
+    }
+    const first = this.seen.get(real);
+    if (first !== undefined) {
+      this.skipped.push({ path, reason: `the same file as ${first}, read once` });
+      return;
+    }
+    this.seen.set(real, path);
+    this.sources.push({ kind: 'file', path, size: st.isFile() ? st.size : 0, seekable: st.isFile() });
+  }
+}
+
+function walk(dir: string, files: Files, skipped: Resolved['skipped'], visited: Set<string>): void {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -83,7 +113,7 @@ function walk(dir: string, sources: Source[], skipped: { path: string; reason: s
       const real = realpathSync(path);
       if (visited.has(real)) continue;
       visited.add(real);
-      walk(path, sources, skipped, visited);
+      walk(path, files, skipped, visited);
     } else if (formatFromName(name) === null) {
       skipped.push({ path, reason: 'not a supported log extension' });
     } else if (!st.isFile()) {
@@ -91,7 +121,7 @@ function walk(dir: string, sources: Source[], skipped: { path: string; reason: s
       // read: `<(zcat logs.gz)`), a socket or a device is not a log
       skipped.push({ path, reason: 'not a regular file (a FIFO, socket or device)' });
     } else {
-      sources.push({ kind: 'file', path, size: st.size, seekable: true });
+      files.add(path, st);
     }
   }
 }

@@ -3,7 +3,7 @@
  * the same log in five encodings, and one damaged log per way input goes wrong.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync, writeFile, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -265,6 +265,31 @@ describe('inputs', () => {
     expect(account.files.map((f) => f.path.slice(LOGS.length))).toEqual(['dir/a.jsonl', 'dir/sub/b.csv', 'dir/sub/c.jsonl.gz']);
     expect(account.skipped!.map((s) => s.path.slice(LOGS.length))).toEqual(['dir/README.md', 'dir/sub/notes.txt']);
     expect(columns.request_id).toEqual(['d1', 'd2', 'd3', 'd3', 'd4']);
+  });
+
+  it('a file met again (named twice, its directory given too, a link to it) is read once, the later paths skipped naming the first', async () => {
+    const dir = mkdtempSync(join(tmp, 'again-'));
+    const a = join(dir, 'a.jsonl');
+    writeFileSync(a, readFileSync(LOGS + 'dir/a.jsonl'));
+    symlinkSync(a, join(dir, 'b.jsonl'));
+    const { account } = await collect([a, dir, a], contractPlan());
+    expect(account.files.map((f) => f.path)).toEqual([a]);
+    expect(account.skipped).toEqual([
+      { path: a, reason: `the same file as ${a}, read once` },
+      { path: join(dir, 'b.jsonl'), reason: `the same file as ${a}, read once` },
+      { path: a, reason: `the same file as ${a}, read once` },
+    ]);
+    expect(account.rejections.duplicate).toBeUndefined();
+  });
+
+  it('a FIFO named as an input (its size not known ahead) has its bytes counted once read', async () => {
+    const fifo = join(mkdtempSync(join(tmp, 'fifo-')), 'in.jsonl');
+    execFileSync('mkfifo', [fifo]);
+    const text = readFileSync(LOGS + 'dir/a.jsonl');
+    const writer = new Promise<void>((resolve, reject) => writeFile(fifo, text, (e) => (e ? reject(e) : resolve())));
+    const { account } = await collect([fifo], contractPlan());
+    await writer;
+    expect(account.files).toEqual([expect.objectContaining({ path: fifo, bytes: text.length })]);
   });
 
   it('a FIFO, socket or device in a directory is skipped with its reason (a FIFO would block the read)', async () => {

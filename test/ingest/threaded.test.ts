@@ -195,7 +195,7 @@ for (const here of [true, false]) {
       expect(cutOf(LOGS + 'clean.jsonl.gz')).not.toBeNull(); // cut in its inflated bytes: see below
       expect(cutOf(LOGS + 'clean.csv')).not.toBeNull(); // CSV too: see below
       expect(cutOf(LOGS + 'clean.arrows')).toBeNull();
-      expect(splitCut(resolveInputs([LOGS + 'clean.jsonl', LOGS + 'clean.jsonl']).sources, contractPlan(), SPLIT)).toBeNull();
+      expect(splitCut(resolveInputs([LOGS + 'clean.jsonl', LOGS + 'damaged/malformed.jsonl']).sources, contractPlan(), SPLIT)).toBeNull();
     });
 
     it('a BOM, CRLF line ends and blank lines on both sides of the cut', async () => {
