@@ -18,9 +18,9 @@ import type {
 } from '../report/model.js';
 import type { ColumnStore } from './aggregate.js';
 import { formatP, guardrailVerdict, primaryVerdict, runDecision, segmentDecision, type UnitsNeeded } from './decide.js';
-import { crossedUnitMask, dictColumn, segmentList, segmentRows, summaryOf, type SegmentRows, type SegmentSummary } from './groups.js';
+import { crossedUnitMask, dictColumn, segmentList, segmentRows, summaryOf, unitSegments, type SegmentRows, type SegmentSummary } from './groups.js';
 import { checkLock, type SpecLock } from './lock.js';
-import { computeMetric, prepareUnitSums, SortedValues, type Metric, type MetricStats, type UnitSumsCache } from './metrics.js';
+import { computeMetric, prepareUnitSums, SortedValues, splitUnitSums, type Metric, type MetricContext, type MetricStats, type UnitSums, type UnitSumsCache } from './metrics.js';
 import type { FieldRoles } from './readPlan.js';
 import { distributions } from './distributions.js';
 import { evaluateRollback } from './rollback.js';
@@ -156,14 +156,62 @@ export function segmentResults(work: SegmentWork, which: readonly number[], sort
     sorted,
   };
   const names: [string, string] = [spec.control, spec.treatment];
+  const split = new SplitSums(work, mine, ctx, scratch);
   const stats = which.map((gi) => {
     const g = groupAt(groups, gi);
-    const cache: UnitSumsCache = new Map();
+    const cache = gi === 0 ? split.overall() : split.of(g.segment);
     prepareUnitSums(mine, g.rows, ctx, scratch, cache, g.units);
     return metrics.map((metric) => (inPart(metric, part) ? computeMetric(metric, g.rows, ctx, scratch, cache, g.units) : null));
   });
   const shadows = which.map((gi) => (part !== 'sums' && wantsShadow(spec) ? shadowReport(spec, roles, store, groupAt(groups, gi), names, sorted) : null));
   return { stats, shadows };
+}
+
+/**
+ * The per-unit sums of the segments of a field whose every unit lies in one of its segments (a
+ * user's country, say): the overall segment's sums split by segment (splitUnitSums), instead of a
+ * pass over each segment's rows. The same arrays, value for value; a segment of any other field
+ * starts with an empty cache (its sums are computed from its rows).
+ */
+class SplitSums {
+  private whole: UnitSumsCache | null = null;
+  /** per segment field: per unit its segment (null: the field does not split units), and per summed field the split */
+  private readonly fields = new Map<string, { of: Int32Array | null; split: Map<string, [UnitSums[], UnitSums[]]> }>();
+
+  constructor(
+    private readonly work: SegmentWork,
+    private readonly metrics: readonly Metric[],
+    private readonly ctx: MetricContext,
+    private readonly scratch: Int32Array,
+  ) {}
+
+  /** The overall segment's cache (filled by the caller's prepareUnitSums, or here when a segment needs it first). */
+  overall(): UnitSumsCache {
+    return (this.whole ??= new Map());
+  }
+
+  /** A cache holding what can be split from the overall segment's sums for this segment. */
+  of(segment: Record<string, string>): UnitSumsCache {
+    const cache: UnitSumsCache = new Map();
+    const entries = Object.entries(segment);
+    const whole = this.work.groups[0];
+    if (entries.length !== 1 || !whole) return cache;
+    const [field, text] = entries[0]!;
+    const col = dictColumn(this.work.store, field);
+    const code = col?.dict.index.get(text);
+    if (!col || code === undefined) return cache;
+    let f = this.fields.get(field);
+    if (!f) this.fields.set(field, (f = { of: unitSegments(this.ctx.unitCodes, col.codes, this.ctx.unitCount), split: new Map() }));
+    if (f.of === null) return cache;
+    const overall = this.overall();
+    if (overall.size === 0) prepareUnitSums(this.metrics, whole.rows, this.ctx, this.scratch, overall, whole.units);
+    for (const [name, [a, b]] of overall) {
+      let parts = f.split.get(name);
+      if (!parts) f.split.set(name, (parts = [splitUnitSums(a, f.of, col.dict.size), splitUnitSums(b, f.of, col.dict.size)]));
+      cache.set(name, [parts[0][code]!, parts[1][code]!]);
+    }
+    return cache;
+  }
 }
 
 /**

@@ -36,6 +36,25 @@ export function crossedUnitMask(store: ColumnStore, unitColumn: DictColumn): Uin
   return mask;
 }
 
+/**
+ * Per unit, the code a segment field has at every row of that unit (-1: missing at every one; -2: a
+ * unit without rows), or null when some unit's rows have two codes (a missing value and a code are
+ * two). When it is not null, every segment of the field holds all the rows of its units or none.
+ */
+export function unitSegments(unit: Int32Array, codes: Int32Array, unitCount: number): Int32Array | null {
+  const seg = new Int32Array(unitCount).fill(-2);
+  for (let i = 0; i < unit.length; i++) {
+    const u = unit[i]!;
+    if (u < 0) continue;
+    const c = codes[i]!;
+    const s = seg[u]!;
+    if (s === c) continue;
+    if (s !== -2) return null;
+    seg[u] = c;
+  }
+  return seg;
+}
+
 /** A segment's identity and counts without its rows (`n`: how many per model): what the report needs of a segment computed elsewhere. */
 export type SegmentSummary = Omit<SegmentRows, 'rows'> & { n: [number, number] };
 

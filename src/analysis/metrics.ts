@@ -141,6 +141,8 @@ export interface UnitSums {
   y: Float64Array;
   n: Float64Array;
   maxPerUnit: number;
+  /** per unit: its code (the units in order of first appearance) */
+  unit: Int32Array;
 }
 
 /**
@@ -173,7 +175,7 @@ function unitSums(values: Float64Array, rows: Int32Array, unitCodes: Int32Array,
     scratch[slots[k]!] = 0;
     if (n[k]! > maxPerUnit) maxPerUnit = n[k]!;
   }
-  return { units, y: y.subarray(0, units), n: n.subarray(0, units), maxPerUnit };
+  return { units, y: y.subarray(0, units), n: n.subarray(0, units), maxPerUnit, unit: slots.subarray(0, units) };
 }
 
 /**
@@ -210,8 +212,9 @@ function fusedUnitSums(
   let maxPerUnit = 0;
   for (let k = 0; k < units; k++) if (n[k]! > maxPerUnit) maxPerUnit = n[k]!;
   const counts = n.subarray(0, units);
+  const unit = slots.subarray(0, units);
   return columns.map((values, k) =>
-    missing[k] ? unitSums(zeroMissing[k] ? absentAsZero(values) : values, rows, unitCodes, scratch, armUnits) : { units, y: sums[k]!.subarray(0, units), n: counts, maxPerUnit },
+    missing[k] ? unitSums(zeroMissing[k] ? absentAsZero(values) : values, rows, unitCodes, scratch, armUnits) : { units, y: sums[k]!.subarray(0, units), n: counts, maxPerUnit, unit },
   );
 }
 
@@ -326,6 +329,39 @@ export function prepareUnitSums(
   const a = fusedUnitSums(columns, zeroMissing, rows[0], ctx.unitCodes, ctx.unitCount, scratch, units?.[0]);
   const b = fusedUnitSums(columns, zeroMissing, rows[1], ctx.unitCodes, ctx.unitCount, scratch, units?.[1]);
   fields.forEach((f, k) => cache.set(f, [a[k]!, b[k]!]));
+}
+
+/**
+ * The per-unit sums of a segment field's segments, from the whole's: `segmentOf[u]` is the one code
+ * of the field at every row of unit u (-1: missing at all of them; see unitSegments), so a unit's
+ * rows in segment c are all its rows in the whole, and its sums there are its sums in the whole. The
+ * units keep their order, which is their order of first appearance in the segment too: the same
+ * arrays, value for value, as summing each segment's rows (unitSums, fusedUnitSums). Per code of
+ * the field (0 to `codes` - 1), units of no segment (-1) dropped.
+ */
+export function splitUnitSums(whole: UnitSums, segmentOf: Int32Array, codes: number): UnitSums[] {
+  const size = new Int32Array(codes);
+  for (let k = 0; k < whole.units; k++) {
+    const c = segmentOf[whole.unit[k]!]!;
+    if (c >= 0) size[c]!++;
+  }
+  const out: UnitSums[] = [];
+  for (let c = 0; c < codes; c++) {
+    out.push({ units: 0, y: new Float64Array(size[c]!), n: new Float64Array(size[c]!), maxPerUnit: 0, unit: new Int32Array(size[c]!) });
+  }
+  for (let k = 0; k < whole.units; k++) {
+    const u = whole.unit[k]!;
+    const c = segmentOf[u]!;
+    if (c < 0) continue;
+    const s = out[c]!;
+    const j = s.units++;
+    const n = whole.n[k]!;
+    s.y[j] = whole.y[k]!;
+    s.n[j] = n;
+    s.unit[j] = u;
+    if (n > s.maxPerUnit) s.maxPerUnit = n;
+  }
+  return out;
 }
 
 /** The delta-method summary of a ratio of sums: mean = R, m2 = sum of squared linearised values. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ColumnStore } from '../../src/analysis/aggregate.js';
-import { computeMetric, prepareUnitSums, type Metric, type UnitSumsCache } from '../../src/analysis/metrics.js';
+import { unitSegments } from '../../src/analysis/groups.js';
+import { computeMetric, prepareUnitSums, splitUnitSums, type Metric, type UnitSumsCache } from '../../src/analysis/metrics.js';
 import { normalQuantile } from '../../src/core/distributions.js';
 
 /** A store of one numeric column, one record per unit; model 0 for the first `nA` rows. */
@@ -126,5 +127,76 @@ describe('prepareUnitSums', () => {
     // the latencies: a row without one is left out
     const lat = cache.get('latency')!;
     expect(lat[0].n.reduce((p, q) => p + q, 0)).toBe([...rows[0]].filter((i) => i % 9 !== 0).length);
+  });
+});
+
+describe('splitUnitSums', () => {
+  // 900 rows of 60 units; unit u lies in segment u % 4, but units 9, 19, ... have no segment value
+  const n = 900;
+  const units = 60;
+  const unitCodes = Int32Array.from({ length: n }, (_, i) => (i % 13 === 0 ? -1 : (i * 37 + ((i * i) % 7)) % units));
+  const seg = Int32Array.from(unitCodes, (u) => (u < 0 ? 2 : u % 10 === 9 ? -1 : u % 4));
+  const model = Uint8Array.from({ length: n }, (_, i) => ((i * 5) % 7 < 2 ? 1 : 0));
+  const col = (f: (i: number) => number) => ({ kind: 'number' as const, values: Float64Array.from({ length: n }, (_, i) => f(i)) });
+  const columns = new Map([
+    ['error', col((i) => (i % 5 === 0 ? 1 : i % 4 === 0 ? NaN : 0))],
+    ['latency', col((i) => (i % 9 === 0 ? NaN : 10 + ((i * 13) % 17) / 3))],
+    ['converted', col((i) => (i % 6 === 0 ? 1 : 0))],
+    ['a', col((i) => ((i * 3) % 11) * 0.1)],
+  ]);
+  const s: ColumnStore = { length: n, model, columns };
+  const metrics: Metric[] = [
+    { name: 'err', field: 'error', type: 'proportion', direction: 'decrease', test: 'ztest' },
+    { name: 'lat', field: 'latency', type: 'mean', direction: 'decrease', test: 'welch' },
+    { name: 'conv', field: 'converted', type: 'proportion', direction: 'increase', test: 'ztest' },
+    { name: 'a', field: 'a', type: 'rank', direction: 'increase', test: 'mannwhitney' },
+  ];
+  const armRows = (keep: (i: number) => boolean): [Int32Array, Int32Array] => {
+    const all = Int32Array.from({ length: n }, (_, i) => i).filter((i) => unitCodes[i]! >= 0 && keep(i));
+    return [all.filter((i) => model[i] === 0), all.filter((i) => model[i] === 1)];
+  };
+  const c = ctx(s, unitCodes);
+  const scratch = new Int32Array(units);
+
+  it('unitSegments: each unit\'s one code (-1 missing at all its rows, -2 no rows), rows without a unit ignored; null when a unit has two', () => {
+    const of = unitSegments(unitCodes, seg, units + 2)!;
+    expect(of).not.toBeNull();
+    for (let u = 0; u < units; u++) expect(of[u]).toBe(u % 10 === 9 ? -1 : u % 4);
+    expect([...of.subarray(units)]).toEqual([-2, -2]);
+    const moved = seg.slice();
+    moved[unitCodes.indexOf(5)] = 3;
+    expect(unitSegments(unitCodes, moved, units)).toBeNull();
+    // a missing value beside a code is two codes
+    const gap = seg.slice();
+    gap[unitCodes.indexOf(6)] = -1;
+    expect(unitSegments(unitCodes, gap, units)).toBeNull();
+  });
+
+  it('a segment\'s sums split from the whole\'s are the sums over its rows, value for value, in the same order, and give the same statistics', () => {
+    const whole: UnitSumsCache = new Map();
+    prepareUnitSums(metrics, armRows(() => true), c, scratch, whole);
+    const of = unitSegments(unitCodes, seg, units)!;
+    const split = new Map([...whole].map(([f, [a, b]]) => [f, [splitUnitSums(a, of, 4), splitUnitSums(b, of, 4)]] as const));
+    let checked = 0;
+    for (let code = 0; code < 4; code++) {
+      const rows = armRows((i) => seg[i] === code);
+      const direct: UnitSumsCache = new Map();
+      prepareUnitSums(metrics, rows, c, scratch, direct);
+      const derived: UnitSumsCache = new Map([...split].map(([f, [a, b]]) => [f, [a[code]!, b[code]!]]));
+      for (const [f, [a, b]] of direct) {
+        const [x, y] = derived.get(f)!;
+        for (const [got, want] of [[x, a], [y, b]] as const) {
+          expect(got.units).toBe(want.units);
+          expect(got.maxPerUnit).toBe(want.maxPerUnit);
+          expect([...got.unit]).toEqual([...want.unit]);
+          expect([...got.y]).toEqual([...want.y]);
+          expect([...got.n]).toEqual([...want.n]);
+          checked += want.units;
+        }
+      }
+      for (const m of metrics) expect(computeMetric(m, rows, c, scratch, derived)).toEqual(computeMetric(m, rows, c, scratch, new Map()));
+    }
+    // every unit with a segment, in both arms of most, four fields
+    expect(checked).toBeGreaterThan(4 * 50);
   });
 });
