@@ -195,7 +195,8 @@ class SplitSums {
     const cache: UnitSumsCache = new Map();
     const entries = Object.entries(segment);
     const whole = this.work.groups[0];
-    if (entries.length !== 1 || !whole) return cache;
+    // nothing to split when no metric of this part is summed per unit
+    if (entries.length !== 1 || !whole || this.metrics.every((m) => m.type === 'quantile')) return cache;
     const [field, text] = entries[0]!;
     const col = dictColumn(this.work.store, field);
     const code = col?.dict.index.get(text);
