@@ -203,6 +203,11 @@ function allDigits(buf: Uint8Array, s: number, e: number): boolean {
   return true;
 }
 
+function isDigit4(buf: Uint8Array, i: number): boolean {
+  for (let k = i; k < i + 4; k++) if (buf[k]! < ZERO || buf[k]! > NINE) return false;
+  return true;
+}
+
 function two(buf: Uint8Array, i: number): number {
   const a = buf[i]! - ZERO;
   const b = buf[i + 1]! - ZERO;
@@ -297,6 +302,8 @@ export const MAX_TIME_MS = 8.64e15;
 
 /** A timestamp given as text: digits are epoch milliseconds, anything else must be ISO-8601. NaN when neither. */
 export function timestampTextValue(buf: Uint8Array, s: number, e: number): number {
+  // four digits and a dash: an ISO date (neither all digits nor a decimal number; the usual case)
+  if (e - s > 4 && buf[s + 4] === 0x2d && isDigit4(buf, s)) return isoTimestampValue(buf, s, e);
   if (allDigits(buf, s, e)) return Number(latin1(buf, s, e));
   const d = decimalTextValue(buf, s, e);
   return Number.isNaN(d) ? isoTimestampValue(buf, s, e) : d;

@@ -43,7 +43,8 @@ const LBRACKET = 0x5b;
 const RBRACKET = 0x5d;
 
 function isWs(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+  // one comparison for the bytes that follow most tokens (a quote, a colon, a comma, a digit)
+  return c <= 0x20 && (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09);
 }
 
 function isHex(c: number): boolean {

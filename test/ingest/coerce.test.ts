@@ -135,4 +135,18 @@ describe('timestamps', () => {
     expect(timestampTextValue(...b('2026-01-31'))).toBe(Date.UTC(2026, 0, 31));
     expect(timestampTextValue(...b('soon'))).toBeNaN();
   });
+
+  it('text timestamps: epoch digits, then a decimal number, then ISO-8601, whatever the first bytes (an ISO date is recognised by its first five)', () => {
+    const general = (t: string): number => {
+      if (/^-?[0-9]+$/.test(t)) return Number(t);
+      const d = decimalTextValue(...b(t));
+      return Number.isNaN(d) ? isoTimestampValue(...b(t)) : d;
+    };
+    const cases = ['2026-11-02T09:00:00.000Z', ' 2026-11-02T09:00:00Z', '2026-11-02', '2026-', '2026-1', '1234-5', '12345-01-01', '2026e-05', '2026.5', '1.5e-3', ' 1e-3', '-2026-01-01', '0000-01-01', '9999-12-31T23:59:59.999+05:30', '20x6-01-01', '2026-02-30'];
+    for (const t of cases) expect(Object.is(timestampTextValue(...b(t)), general(t)), t).toBe(true);
+    fc.assert(
+      fc.property(fc.oneof(fc.stringMatching(/^[0-9 .eT:Z+-]{0,26}$/), fc.stringMatching(/^[0-9]{4}-[0-9 .eT:Z+-]{0,21}$/)), (t) => Object.is(timestampTextValue(...b(t)), general(t))),
+      { numRuns: 3000 },
+    );
+  });
 });
