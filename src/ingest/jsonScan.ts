@@ -62,11 +62,21 @@ const MAX_SHAPE = 256;
  * buf[ks...] is `key` (bytes that hold no quote, backslash or control character) then the closing
  * quote, before `e`: what scanString would find, without an escape, at ks + key.length.
  */
-function sameKey(buf: Uint8Array, ks: number, e: number, key: Uint8Array): boolean {
+function sameKey(buf: Uint8Array, view: DataView, ks: number, e: number, key: Uint8Array, words: Uint32Array): boolean {
   const n = key.length;
   if (ks + n >= e || buf[ks + n] !== QUOTE) return false;
-  for (let k = 0; k < n; k++) if (buf[ks + k] !== key[k]) return false;
+  // four bytes at a time (little-endian words of the key), then the last few
+  const w = words.length;
+  for (let k = 0; k < w; k++) if (view.getUint32(ks + 4 * k, true) !== words[k]) return false;
+  for (let k = 4 * w; k < n; k++) if (buf[ks + k] !== key[k]) return false;
   return true;
+}
+
+/** The key's bytes as little-endian 32-bit words (the whole words only; sameKey compares the rest byte by byte). */
+function keyWords(key: Uint8Array): Uint32Array {
+  const words = new Uint32Array(key.length >> 2);
+  for (let k = 0; k < words.length; k++) words[k] = (key[4 * k]! | (key[4 * k + 1]! << 8) | (key[4 * k + 2]! << 16) | (key[4 * k + 3]! << 24)) >>> 0;
+  return words;
 }
 
 interface KeyEntry {
@@ -94,6 +104,10 @@ export class JsonLineScanner {
    * the long way and becomes the position's key.
    */
   private readonly shapeKey: Uint8Array[] = [];
+  private readonly shapeWords: Uint32Array[] = [];
+  /** a DataView of the last buffer scanned (sameKey reads it four bytes at a time) */
+  private viewOf: Uint8Array | null = null;
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   private readonly shapeFields: (number[] | undefined)[] = [];
   private stack = new Uint8Array(64);
   // results of the last token scan
@@ -156,7 +170,7 @@ export class JsonLineScanner {
         let ke: number;
         let fields: number[] | undefined;
         const known = pos < this.shapeKey.length ? this.shapeKey[pos]! : null;
-        if (known !== null && sameKey(buf, ks, e, known)) {
+        if (known !== null && sameKey(buf, this.viewFor(buf), ks, e, known, this.shapeWords[pos]!)) {
           ke = ks + known.length;
           fields = this.shapeFields[pos];
         } else {
@@ -166,6 +180,7 @@ export class JsonLineScanner {
           if (!this.escaped && pos <= this.shapeKey.length && pos < MAX_SHAPE) {
             // a copy (a Buffer's slice is a view, and the reader reuses its buffers)
             this.shapeKey[pos] = Uint8Array.from(buf.subarray(ks, ke));
+            this.shapeWords[pos] = keyWords(this.shapeKey[pos]!);
             this.shapeFields[pos] = fields;
           }
         }
@@ -210,6 +225,14 @@ export class JsonLineScanner {
     while (i < e && isWs(buf[i]!)) i++;
     if (i !== e) return this.fail(s, i, 'the end of the line after the object');
     return SCAN_OK;
+  }
+
+  private viewFor(buf: Uint8Array): DataView {
+    if (buf !== this.viewOf) {
+      this.viewOf = buf;
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    return this.view;
   }
 
   private fail(s: number, at: number, expected: string): number {
