@@ -366,7 +366,7 @@ export class BatchBuilder {
   }
 
   /** A JSON number token: ids keep their source digits, every other kind takes its value. */
-  setNumberToken(f: number, buf: Uint8Array, s: number, e: number): void {
+  setNumberToken(f: number, buf: Uint8Array, s: number, e: number, value = NaN): void {
     const k = this.kinds[f]!;
     if (k === K_STRING) {
       this.setBytes(f, buf, s, e);
@@ -375,7 +375,8 @@ export class BatchBuilder {
       if (v - v === 0) this.setBytes(f, buf, s, e);
       else this.setNonFinite(f, latin1(buf, s, e));
     } else {
-      this.setNumber(f, jsonNumberValue(buf, s, e));
+      // `value`: the number's value when the scanner computed it on the way (NaN: it did not)
+      this.setNumber(f, value === value ? value : jsonNumberValue(buf, s, e));
     }
   }
 

@@ -29,6 +29,7 @@ export const SCAN_BLANK = 1;
 export const SCAN_MALFORMED = 2;
 
 const QUOTE = 0x22;
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 /** bytes that end the fast path of a string: control characters, the quote and the backslash */
 const STR_CLASS = new Uint8Array(256);
 for (let c = 0; c < 0x20; c++) STR_CLASS[c] = 1;
@@ -94,6 +95,9 @@ export class JsonLineScanner {
   errorAt = 0;
   error = '';
 
+  /** per requested field of the last scanned line: a number's value, when the scan computed it (NaN: not) */
+  readonly num: Float64Array;
+
   private readonly byLength: (KeyEntry[] | undefined)[] = [];
   private readonly byName = new Map<string, number[]>();
   /**
@@ -113,6 +117,7 @@ export class JsonLineScanner {
   // results of the last token scan
   private t = 0;
   private escaped = false;
+  private numValue = NaN;
 
   /** `sources[f]` is the column name of field f; several fields may share a column. */
   constructor(sources: readonly string[]) {
@@ -120,6 +125,7 @@ export class JsonLineScanner {
     this.tok = new Uint8Array(n);
     this.vs = new Int32Array(n);
     this.ve = new Int32Array(n);
+    this.num = new Float64Array(n);
     const enc = new TextEncoder();
     sources.forEach((src, f) => {
       const list = this.byName.get(src);
@@ -206,6 +212,7 @@ export class JsonLineScanner {
             this.tok[f] = t;
             this.vs[f] = a;
             this.ve[f] = b;
+            if (t === TOK_NUMBER) this.num[f] = this.numValue;
           }
         }
         i = vend;
@@ -350,27 +357,57 @@ export class JsonLineScanner {
     return i + n;
   }
 
+  /**
+   * Scan a number; sets `numValue` to its value when it takes the exact fast path of
+   * jsonNumberValue (no exponent, at most 15 significant digits, at most 22 decimals: one correctly
+   * rounded division of two exact doubles, the same operations), else to NaN (the caller then
+   * computes it from the bytes).
+   */
   private scanNumber(buf: Uint8Array, i: number, e: number): number {
-    if (buf[i] === 0x2d) i++;
+    let neg = false;
+    if (buf[i] === 0x2d) {
+      neg = true;
+      i++;
+    }
     if (i >= e) return -i - 1;
-    if (buf[i] === 0x30) {
+    let mant = 0;
+    let digits = 0;
+    let scale = 0;
+    let c = buf[i]!;
+    if (c === 0x30) {
       i++;
-    } else if (buf[i]! >= 0x31 && buf[i]! <= 0x39) {
-      i++;
-      while (i < e && isDigit(buf[i]!)) i++;
+    } else if (c >= 0x31 && c <= 0x39) {
+      while (i < e && (c = buf[i]!) >= 0x30 && c <= 0x39) {
+        digits++;
+        mant = mant * 10 + (c - 0x30);
+        i++;
+      }
     } else {
       return -i - 1;
     }
     if (i < e && buf[i] === 0x2e) {
       i++;
       if (i >= e || !isDigit(buf[i]!)) return -i - 1;
-      while (i < e && isDigit(buf[i]!)) i++;
+      while (i < e && (c = buf[i]!) >= 0x30 && c <= 0x39) {
+        if (digits > 0 || c !== 0x30) digits++;
+        mant = mant * 10 + (c - 0x30);
+        scale--;
+        i++;
+      }
     }
     if (i < e && (buf[i] === 0x65 || buf[i] === 0x45)) {
       i++;
       if (i < e && (buf[i] === 0x2b || buf[i] === 0x2d)) i++;
       if (i >= e || !isDigit(buf[i]!)) return -i - 1;
       while (i < e && isDigit(buf[i]!)) i++;
+      this.numValue = NaN;
+      return i;
+    }
+    if (digits > 15 || scale < -22) {
+      this.numValue = NaN;
+    } else {
+      const v = mant === 0 ? 0 : scale === 0 ? mant : mant / POW10[-scale]!;
+      this.numValue = neg ? -v : v;
     }
     return i;
   }

@@ -138,6 +138,7 @@ export class JsonlReader {
     const tok = sc.tok;
     const vs = sc.vs;
     const ve = sc.ve;
+    const num = sc.num;
     const nf = builder.nf;
     for (let f = 0; f < nf; f++) {
       switch (tok[f]) {
@@ -149,7 +150,7 @@ export class JsonlReader {
           builder.setTextBytes(f, buf, vs[f]!, ve[f]!, false);
           break;
         case TOK_NUMBER:
-          builder.setNumberToken(f, buf, vs[f]!, ve[f]!);
+          builder.setNumberToken(f, buf, vs[f]!, ve[f]!, num[f]!);
           break;
         case TOK_TRUE:
           builder.setBool(f, true);

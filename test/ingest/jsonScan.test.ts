@@ -199,6 +199,41 @@ describe('JsonLineScanner', () => {
     }
   });
 
+  it('a number\'s value computed on the way is exactly Number() of its text (or NaN: left to the typing)', () => {
+    const sc = new JsonLineScanner(['x', 'y']);
+    const numberText = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map((v) => JSON.stringify(v)),
+      fc.tuple(fc.boolean(), fc.stringMatching(/^(0|[1-9][0-9]{0,19})$/), fc.option(fc.stringMatching(/^[0-9]{1,25}$/)), fc.option(fc.stringMatching(/^[eE][+-]?[0-9]{1,3}$/))).map(
+        ([neg, int, frac, exp]) => `${neg ? '-' : ''}${int}${frac === null ? '' : `.${frac}`}${exp ?? ''}`,
+      ),
+    );
+    let fast = 0;
+    fc.assert(
+      fc.property(numberText, numberText, (a, b) => {
+        const { r } = scanText(sc, `{"x":${a},"y": ${b} }`);
+        expect(r).toBe(SCAN_OK);
+        for (const [f, text] of [[0, a], [1, b]] as const) {
+          expect(sc.tok[f]).toBe(TOK_NUMBER);
+          const v = sc.num[f]!;
+          if (Number.isNaN(v)) continue;
+          fast++;
+          expect(Object.is(v, Number(text)), text).toBe(true);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+    // and the usual logged numbers take the fast path
+    for (const text of ['0', '-0', '12', '32.044', '0.527447', '-0.000123', '123456789012345', '1.5']) {
+      scanText(sc, `{"x":${text}}`);
+      expect(Object.is(sc.num[0], Number(text)), text).toBe(true);
+    }
+    for (const text of ['1e3', '1234567890123456', '0.00000000000000000000001']) {
+      scanText(sc, `{"x":${text}}`);
+      expect(sc.num[0], text).toBeNaN();
+    }
+    expect(fast).toBeGreaterThan(200);
+  });
+
   it('keeps the source digits of numbers (ids above 2^53)', () => {
     const sc = new JsonLineScanner(['id']);
     const { buf } = scanText(sc, '{"id":9007199254740993}');
