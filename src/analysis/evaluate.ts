@@ -219,24 +219,50 @@ class SplitSums {
  * Declare the segment fields that split the overall rows exactly: the overall segment's sorted values
  * are then merged from one grouped sort with its segments' (same arrays as sorting each on its own).
  */
-function sharedSorts(spec: ExperimentSpec, groups: SegmentRows[]): SortedValues {
+export function sharedSorts(spec: ExperimentSpec, store: ColumnStore, groups: SegmentRows[]): SortedValues {
   const sorted = new SortedValues();
   for (const field of spec.segments) {
     const parts = groups.filter((g) => field in g.segment);
     for (const m of [0, 1] as const) {
       const whole = groups[0]!.rows[m];
       if (parts.length > 1 && parts.reduce((s, g) => s + g.rows[m].length, 0) === whole.length) {
-        sorted.partition(whole, parts.map((g) => g.rows[m]));
+        sorted.partition(whole, parts.map((g) => g.rows[m]), () => partTags(store, field, parts, whole));
       }
     }
   }
   return sorted;
 }
 
+/**
+ * For each row of `whole`, the index in `parts` of the segment holding it, read from the segment
+ * field's codes (one pass; SortedValues would otherwise mark every part's rows in a table the size of
+ * the store). Null when the field is not dictionary-encoded or a row's code is not among the parts'
+ * (then the parts do not split `whole` by its code, and SortedValues works the tags out itself).
+ */
+function partTags(store: ColumnStore, field: string, parts: SegmentRows[], whole: Int32Array): Int32Array | null {
+  const col = dictColumn(store, field);
+  if (!col) return null;
+  const index = new Int32Array(col.dict.size).fill(-1);
+  for (let k = 0; k < parts.length; k++) {
+    const code = col.dict.index.get(parts[k]!.segment[field]!);
+    if (code === undefined) return null;
+    index[code] = k;
+  }
+  const codes = col.codes;
+  const tags = new Int32Array(whole.length);
+  for (let j = 0; j < whole.length; j++) {
+    const c = codes[whole[j]!]!;
+    const k = c >= 0 ? index[c]! : -1;
+    if (k < 0) return null;
+    tags[j] = k;
+  }
+  return tags;
+}
+
 export function evaluate(spec: ExperimentSpec, roles: FieldRoles, store: ColumnStore, account: IngestAccount, opts: EvaluateOptions): Report {
   const work = prepare(spec, roles, store, opts);
   const groups = work.groups.map((_, gi) => groupAt(work.groups, gi));
-  const sorted = sharedSorts(spec, groups);
+  const sorted = sharedSorts(spec, store, groups);
   const results = segmentResults(work, groups.map((_, gi) => gi), sorted);
   return finish(work, account, opts, results, groups.map(summaryOf), sorted);
 }
@@ -270,7 +296,7 @@ export async function evaluateParallel(
   const work = prepare(spec, roles, store, opts);
   const groups = work.groups.map((_, gi) => groupAt(work.groups, gi));
   const summaries = groups.map(summaryOf);
-  const sorted = sharedSorts(spec, groups);
+  const sorted = sharedSorts(spec, store, groups);
   const own = segmentResults(work, all, sorted, hasSums ? 'values' : 'all');
   if (!hasSums) return finish(work, account, opts, own, summaries, sorted);
   const got = await pending;

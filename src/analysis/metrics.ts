@@ -88,16 +88,20 @@ export function presentValues(values: Float64Array, rows: Int32Array): Float64Ar
  */
 export class SortedValues {
   private readonly byColumn = new Map<Float64Array, Map<Int32Array, Float64Array>>();
-  private readonly parts = new Map<Int32Array, { parts: Int32Array[]; tags: Int32Array | null }>();
+  private readonly parts = new Map<Int32Array, { parts: Int32Array[]; tags: Int32Array | null; tagsOf: (() => Int32Array | null) | null }>();
   /** per row of the store: its part in the partition of the row list that holds it */
   private partOf: Int32Array | null = null;
 
-  /** Declare that `parts` (disjoint row lists) together hold exactly the rows of `whole`. */
-  partition(whole: Int32Array, parts: Int32Array[]): void {
+  /**
+   * Declare that `parts` (disjoint row lists) together hold exactly the rows of `whole`. `tagsOf`,
+   * when given, tells for each row of `whole` the index of the part holding it, or null (then the
+   * parts' rows are marked to work it out); it is asked when a sort first needs it.
+   */
+  partition(whole: Int32Array, parts: Int32Array[], tagsOf?: () => Int32Array | null): void {
     let total = 0;
     for (const p of parts) total += p.length;
     if (total !== whole.length) throw new Error(`internal: a partition of ${whole.length} rows holds ${total}`);
-    if (!this.parts.has(whole)) this.parts.set(whole, { parts, tags: null });
+    if (!this.parts.has(whole)) this.parts.set(whole, { parts, tags: null, tagsOf: tagsOf ?? null });
   }
 
   /** The present (non-NaN) values of `values` at `rows`, ascending. */
@@ -112,7 +116,11 @@ export class SortedValues {
       byRows.set(rows, out);
       return out;
     }
-    split.tags ??= this.tags(values.length, rows, split.parts);
+    if (split.tags === null) {
+      const given = split.tagsOf?.() ?? null;
+      if (given !== null && given.length !== rows.length) throw new Error(`internal: ${given.length} tags for ${rows.length} rows`);
+      split.tags = given ?? this.tags(values.length, rows, split.parts);
+    }
     const sorted = sortByGroup(values, split.tags, split.parts.length, rows);
     byRows.set(rows, sorted.all);
     split.parts.forEach((p, k) => {

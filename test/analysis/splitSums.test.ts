@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect, type ColumnStore, type DictColumn } from '../../src/analysis/aggregate.js';
-import { groupsOf, segmentResults } from '../../src/analysis/evaluate.js';
+import { groupsOf, segmentResults, sharedSorts } from '../../src/analysis/evaluate.js';
 import { dictColumn, unitSegments } from '../../src/analysis/groups.js';
 import { computeMetric, SortedValues, type Metric } from '../../src/analysis/metrics.js';
+import { sortPresentAt } from '../../src/core/ranks.js';
 import { buildReadPlan } from '../../src/analysis/readPlan.js';
 import { loadSpec } from '../../src/analysis/spec.js';
 import { readLogs } from '../../src/ingest/index.js';
@@ -21,7 +22,7 @@ import { ROOT } from '../helpers/reference.js';
  * every 17th has no country), with missing latencies and errors; the spec: ab-win's with a mean and
  * a rank guardrail on latency_ms added.
  */
-async function load() {
+async function load(everyCountry = false) {
   const dir = mkdtempSync(join(tmpdir(), 'split-sums-'));
   const lines: string[] = [];
   const countries = ['BR', 'DE', 'IN', 'US', 'ZA'];
@@ -34,7 +35,7 @@ async function load() {
       model: u % 2 ? 'challenger' : 'champion',
       converted: (i * 13) % 11 < 2 ? 1 : 0,
     };
-    if (u % 17 !== 0) row.country = countries[u % 5];
+    if (everyCountry || u % 17 !== 0) row.country = countries[u % 5];
     if (i % 23 !== 0) row.latency_ms = 20 + ((i * 31) % 97) / 4 + (u % 2) * 1.5;
     if (i % 5 !== 0) row.error = (i * 3) % 29 === 0;
     lines.push(JSON.stringify(row));
@@ -99,5 +100,26 @@ describe('segments\' per-unit sums split from the overall segment\'s', () => {
     expect(unitSegments(unit.codes, codes, unit.dict.size)).toBeNull();
     const { got, want } = both(spec, roles, changed);
     expect(got).toEqual(want);
+  });
+});
+
+describe('the grouped sorts of the segments (their tags read from the segment field\'s codes)', () => {
+  it('give every segment and arm the values a sort of its own rows gives', async () => {
+    // every user in a country: the countries split the overall rows
+    const { spec, roles, store } = await load(true);
+    const { groups } = groupsOf(spec, roles, store);
+    const sorted = sharedSorts(spec, store, groups as NonNullable<(typeof groups)[number]>[]);
+    const latency = store.columns.get('latency_ms')!;
+    if (latency.kind !== 'number') throw new Error('latency_ms is not a number column');
+    let compared = 0;
+    // the overall rows first, as evaluate asks for them: the grouped sort fills every segment's too
+    for (const g of groups) {
+      for (const m of [0, 1] as const) {
+        const got = sorted.get(latency.values, g!.rows[m]);
+        expect([...got]).toEqual([...sortPresentAt(latency.values, g!.rows[m])]);
+        compared += got.length;
+      }
+    }
+    expect(compared).toBeGreaterThan(2 * 2500);
   });
 });
