@@ -8,7 +8,7 @@ import { SegmentWorker } from '../analysis/parallel.js';
 import { readLock } from '../analysis/lock.js';
 import { buildReadPlan } from '../analysis/readPlan.js';
 import { SpecError, columnOf, type ExperimentSpec } from '../analysis/spec.js';
-import { THREADED_MIN_BYTES, checkAccount, parseMaxBadRows, readLogs } from '../ingest/index.js';
+import { THREADED_MIN_BYTES, checkAccount, checkStrictLimit, parseMaxBadRows, readLogs } from '../ingest/index.js';
 import { loadDistributions } from '../core/distributions.js';
 import type { Report } from '../report/model.js';
 import { parseCount, parseNumber } from './args.js';
@@ -66,6 +66,8 @@ interface AnalyzeOptions {
   resamples: string;
   strict?: boolean;
   maxBadRows: string;
+  /** --max-bad-rows was given (not its default) */
+  maxBadRowsGiven?: boolean;
   quiet?: boolean;
 }
 
@@ -96,8 +98,8 @@ export function registerAnalyze(program: Command): void {
     .option('--max-bad-rows <fraction>', 'rejected rows tolerated: a fraction (0.01), a percentage (1%) or a count (100)', '0.01')
     .option('-q, --quiet', 'no progress bar')
     .addHelpText('after', HELP)
-    .action(async (logs: string[], opts: AnalyzeOptions) => {
-      process.exitCode = await runAnalyze(logs, opts);
+    .action(async (logs: string[], opts: AnalyzeOptions, cmd: Command) => {
+      process.exitCode = await runAnalyze(logs, { ...opts, maxBadRowsGiven: cmd.getOptionValueSource('maxBadRows') !== 'default' });
     });
 }
 
@@ -151,6 +153,7 @@ async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number>
   const seed = parseCount('--seed', opts.seed);
   const resamples = parseNumber('--resamples', opts.resamples, { min: 100, max: 10_000_000, integer: true });
   const maxBadRows = parseMaxBadRows('--max-bad-rows', opts.maxBadRows);
+  checkStrictLimit(opts.strict === true, opts.maxBadRowsGiven === true, maxBadRows);
   const spec = loadSpecForCli(opts.spec);
   let lock;
   try {

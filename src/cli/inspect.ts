@@ -7,6 +7,7 @@ import Table from 'cli-table3';
 import type { Command } from 'commander';
 import {
   checkAccount,
+  checkStrictLimit,
   inputReport,
   parseMaxBadRows,
   readLogs,
@@ -27,6 +28,8 @@ interface Opts {
   extra?: string;
   strict?: boolean;
   maxBadRows: string;
+  /** --max-bad-rows was given (not its default) */
+  maxBadRowsGiven?: boolean;
   maxLocations: string;
   quiet?: boolean;
   json?: boolean;
@@ -80,8 +83,8 @@ export function registerInspect(program: Command): void {
     .option('-q, --quiet', 'no progress bar')
     .option('--json', 'print one JSON object')
     .addHelpText('after', HELP)
-    .action(async (logs: string[], opts: Opts) => {
-      await runInspect(logs, opts);
+    .action(async (logs: string[], opts: Opts, cmd: Command) => {
+      await runInspect(logs, { ...opts, maxBadRowsGiven: cmd.getOptionValueSource('maxBadRows') !== 'default' });
     });
 }
 
@@ -141,6 +144,7 @@ async function runInspect(logs: string[], opts: Opts): Promise<void> {
   if (opts.fields !== undefined && opts.fieldMap !== undefined) throw usageError('give --fields or --field-map, not both');
   const plan = inspectPlan({ ...opts, fields: opts.fields ?? opts.fieldMap });
   const limit: BadRowLimit = parseMaxBadRows('--max-bad-rows', opts.maxBadRows);
+  checkStrictLimit(opts.strict === true, opts.maxBadRowsGiven === true, limit);
   const maxLocations = parseCount('--max-locations', opts.maxLocations, 1);
   const { batches, account, models } = readLogs(logs, plan, {
     strict: opts.strict === true,

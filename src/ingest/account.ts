@@ -94,6 +94,16 @@ export function parseMaxBadRows(flag: string, raw: string): BadRowLimit {
   return { kind: 'count', value: v };
 }
 
+/**
+ * --strict stops at the first rejected row: a --max-bad-rows given with it that tolerates rows
+ * contradicts it (a usage error, rather than one of them silently winning); `0` agrees with it.
+ */
+export function checkStrictLimit(strict: boolean, limitGiven: boolean, limit: BadRowLimit): void {
+  if (strict && limitGiven && limit.value > 0) {
+    throw usageError(`--strict stops at the first rejected row, but --max-bad-rows ${describeLimit(limit)} tolerates some: give one of them`);
+  }
+}
+
 export function describeLimit(limit: BadRowLimit): string {
   return limit.kind === 'count' ? `${limit.value} row${limit.value === 1 ? '' : 's'}` : `${+(limit.value * 100).toPrecision(6)}%`;
 }

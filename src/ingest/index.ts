@@ -41,7 +41,7 @@ import {
 import { ProgressBar } from './progress.js';
 import type { Batch, IngestAccount, ReadOptions, ReadPlan } from './types.js';
 
-export { checkAccount, inputReport, parseMaxBadRows, summarizeRejections, formatLocation, DEFAULT_MAX_BAD_ROWS, type BadRowLimit } from './account.js';
+export { checkAccount, checkStrictLimit, inputReport, parseMaxBadRows, summarizeRejections, formatLocation, DEFAULT_MAX_BAD_ROWS, type BadRowLimit } from './account.js';
 export { progressLine, ProgressBar } from './progress.js';
 
 export interface LogReadOptions extends ReadOptions {

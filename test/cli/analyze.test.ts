@@ -208,6 +208,16 @@ describe('abtool analyze: usage and input errors', () => {
     expect(r.stderr).toMatch(/--output needs a file name/);
     expect(r.stdout).toBe('');
   });
+  it('--strict with a --max-bad-rows that tolerates rows: exit 64 naming both, nothing on stdout; with 0 they agree', () => {
+    for (const extra of [['--strict', '--max-bad-rows', '10'], ['--max-bad-rows', '5%', '--strict']]) {
+      const r = analyze('ab-win', extra);
+      expect(r.code, extra.join(' ')).toBe(64);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim()).toMatch(/^abtool: --strict stops at the first rejected row, but --max-bad-rows (10 rows|5%) tolerates some: give one of them$/);
+    }
+    expect(analyze('ab-win', ['--strict', '--max-bad-rows', '0']).code).toBe(0);
+    expect(analyze('ab-win', ['--max-bad-rows', '5%']).code).toBe(0);
+  });
   it('a log that does not exist: exit 66', () => {
     const r = runCli(['analyze', '/nope/logs.jsonl', '--spec', join(ex('ab-win'), 'spec.json')]);
     expect(r.code).toBe(66);

@@ -131,6 +131,20 @@ describe('abtool inspect: bad input, each with its message and exit code', () =>
     expect(r.stderr).toMatch(/over --max-bad-rows 2 rows/);
   });
 
+  it('--strict with a --max-bad-rows that tolerates rows is a usage error (exit 64), whichever comes first; with 0 they agree', () => {
+    for (const args of [['--strict', '--max-bad-rows', '3'], ['--max-bad-rows', '1%', '--strict'], ['--strict', '--max-bad-rows=0.5']]) {
+      const r = inspect(D + 'malformed.jsonl', ...args);
+      expect(r.code, args.join(' ')).toBe(64);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim()).toMatch(/^abtool: --strict stops at the first rejected row, but --max-bad-rows (3 rows|1%|50%) tolerates some: give one of them$/);
+    }
+    // 0 tolerates none, as --strict: the strict read stops at the first one
+    const zero = inspect(D + 'malformed.jsonl', '--strict', '--max-bad-rows', '0');
+    expect(zero.code).toBe(65);
+    expect(zero.stderr).toMatch(/--strict stops at the first rejected row\)$/m);
+    expect(inspect('fixtures/examples/ab-win/logs.jsonl', '--strict', '--max-bad-rows', '0').code).toBe(0);
+  });
+
   it('--strict: the first rejected row is exit 65 naming file, line, field and reason', () => {
     const r = inspect(D + 'wrong-type.jsonl', '--strict');
     expect(r.code).toBe(65);
