@@ -175,8 +175,13 @@ export function segmentResults(work: SegmentWork, which: readonly number[], sort
  */
 class SplitSums {
   private whole: UnitSumsCache | null = null;
-  /** per segment field: per unit its segment (null: the field does not split units), and per summed field the split */
-  private readonly fields = new Map<string, { of: Int32Array | null; split: Map<string, [UnitSums[], UnitSums[]]> }>();
+  /**
+   * The segment field whose segments are being computed: per unit its segment (null: the field does
+   * not split units), and per summed field its split. A field's segments come one after another
+   * (segmentList), so only one field's splits are kept at a time: each holds as much as the overall
+   * segment's sums (with the unit as the request, a value per row).
+   */
+  private current: { field: string; of: Int32Array | null; split: Map<string, [UnitSums[], UnitSums[]]> } | null = null;
 
   constructor(
     private readonly work: SegmentWork,
@@ -199,18 +204,31 @@ class SplitSums {
     if (entries.length !== 1 || !whole || this.metrics.every((m) => m.type === 'quantile')) return cache;
     const [field, text] = entries[0]!;
     const col = dictColumn(this.work.store, field);
-    const code = col?.dict.index.get(text);
-    if (!col || code === undefined) return cache;
-    let f = this.fields.get(field);
-    if (!f) this.fields.set(field, (f = { of: unitSegments(this.ctx.unitCodes, col.codes, this.ctx.unitCount), split: new Map() }));
+    // the segment's code by its text, which needs the texts distinct: invalid UTF-8 values (Latin-1
+    // text in a log, say) are distinct codes and segments that all read as U+FFFD
+    if (!col || col.dict.index.size !== col.dict.size) return cache;
+    const code = col.dict.index.get(text);
+    if (code === undefined) return cache;
+    let f = this.current;
+    if (f === null || f.field !== field) this.current = f = { field, of: unitSegments(this.ctx.unitCodes, col.codes, this.ctx.unitCount), split: new Map() };
     if (f.of === null) return cache;
     const overall = this.overall();
     if (overall.size === 0) prepareUnitSums(this.metrics, whole.rows, this.ctx, this.scratch, overall, whole.units);
-    for (const [name, [a, b]] of overall) {
-      let parts = f.split.get(name);
-      if (!parts) f.split.set(name, (parts = [splitUnitSums(a, f.of, col.dict.size), splitUnitSums(b, f.of, col.dict.size)]));
-      cache.set(name, [parts[0][code]!, parts[1][code]!]);
+    if (f.split.size === 0) {
+      // every summed field at once; fields summed in one pass share their units and counts, and so do their splits
+      let like: [{ whole: UnitSums; parts: UnitSums[] }, { whole: UnitSums; parts: UnitSums[] }] | null = null;
+      for (const [name, [a, b]] of overall) {
+        const parts: [UnitSums[], UnitSums[]] = [splitUnitSums(a, f.of, col.dict.size, like?.[0]), splitUnitSums(b, f.of, col.dict.size, like?.[1])];
+        f.split.set(name, parts);
+        like ??= [
+          { whole: a, parts: parts[0] },
+          { whole: b, parts: parts[1] },
+        ];
+      }
+      // after the last segment field's splits, the overall sums are not needed again
+      if (field === this.work.spec.segments[this.work.spec.segments.length - 1]) this.whole = null;
     }
+    for (const [name, parts] of f.split) cache.set(name, [parts[0][code]!, parts[1][code]!]);
     return cache;
   }
 }
@@ -241,7 +259,8 @@ export function sharedSorts(spec: ExperimentSpec, store: ColumnStore, groups: Se
  */
 function partTags(store: ColumnStore, field: string, parts: SegmentRows[], whole: Int32Array): Int32Array | null {
   const col = dictColumn(store, field);
-  if (!col) return null;
+  // a part's code by its text: only when the texts are distinct (see SplitSums)
+  if (!col || col.dict.index.size !== col.dict.size) return null;
   const index = new Int32Array(col.dict.size).fill(-1);
   for (let k = 0; k < parts.length; k++) {
     const code = col.dict.index.get(parts[k]!.segment[field]!);

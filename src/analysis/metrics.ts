@@ -345,9 +345,21 @@ export function prepareUnitSums(
  * rows in segment c are all its rows in the whole, and its sums there are its sums in the whole. The
  * units keep their order, which is their order of first appearance in the segment too: the same
  * arrays, value for value, as summing each segment's rows (unitSums, fusedUnitSums). Per code of
- * the field (0 to `codes` - 1), units of no segment (-1) dropped.
+ * the field (0 to `codes` - 1), units of no segment (-1) dropped. With `like`, the split of a field
+ * with the same `unit` and `n` arrays (summed in the same pass), those parts' `unit` and `n` are
+ * shared, not copied.
  */
-export function splitUnitSums(whole: UnitSums, segmentOf: Int32Array, codes: number): UnitSums[] {
+export function splitUnitSums(whole: UnitSums, segmentOf: Int32Array, codes: number, like?: { whole: UnitSums; parts: UnitSums[] }): UnitSums[] {
+  if (like !== undefined && like.whole.unit === whole.unit && like.whole.n === whole.n && like.whole.units === whole.units) {
+    // the same units and counts as a field already split (summed in the same pass): only the sums differ
+    const out = like.parts.map((p) => ({ units: p.units, y: new Float64Array(p.units), n: p.n, maxPerUnit: p.maxPerUnit, unit: p.unit }));
+    const fill = new Int32Array(codes);
+    for (let k = 0; k < whole.units; k++) {
+      const c = segmentOf[whole.unit[k]!]!;
+      if (c >= 0) out[c]!.y[fill[c]!++] = whole.y[k]!;
+    }
+    return out;
+  }
   const size = new Int32Array(codes);
   for (let k = 0; k < whole.units; k++) {
     const c = segmentOf[whole.unit[k]!]!;

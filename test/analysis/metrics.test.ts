@@ -199,4 +199,31 @@ describe('splitUnitSums', () => {
     // every unit with a segment, in both arms of most, four fields
     expect(checked).toBeGreaterThan(4 * 50);
   });
+
+  it('fields summed in one pass share their units and counts, and their splits share them too: the same arrays otherwise', () => {
+    const whole: UnitSumsCache = new Map();
+    prepareUnitSums(metrics, armRows(() => true), c, scratch, whole);
+    const of = unitSegments(unitCodes, seg, units)!;
+    const [conv] = whole.get('converted')!;
+    const [a] = whole.get('a')!;
+    // (error and latency have missing values: summed on their own, not sharing)
+    expect(a.unit).toBe(conv.unit);
+    expect(a.n).toBe(conv.n);
+    const first = splitUnitSums(conv, of, 4);
+    const shared = splitUnitSums(a, of, 4, { whole: conv, parts: first });
+    const alone = splitUnitSums(a, of, 4);
+    for (let code = 0; code < 4; code++) {
+      expect(shared[code]!.unit).toBe(first[code]!.unit);
+      expect(shared[code]!.n).toBe(first[code]!.n);
+      expect(shared[code]!.units).toBe(alone[code]!.units);
+      expect(shared[code]!.maxPerUnit).toBe(alone[code]!.maxPerUnit);
+      expect([...shared[code]!.y]).toEqual([...alone[code]!.y]);
+      expect([...shared[code]!.n]).toEqual([...alone[code]!.n]);
+    }
+    // a field with other units (summed on its own) is split in full, not shared
+    const [lat] = whole.get('latency')!;
+    const own = splitUnitSums(lat, of, 4, { whole: conv, parts: first });
+    expect(own[0]!.unit).not.toBe(first[0]!.unit);
+    expect(own.map((p) => [...p.unit])).toEqual(splitUnitSums(lat, of, 4).map((p) => [...p.unit]));
+  });
 });

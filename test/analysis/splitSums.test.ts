@@ -103,6 +103,37 @@ describe('segments\' per-unit sums split from the overall segment\'s', () => {
   });
 });
 
+describe('segments whose values read as the same text', () => {
+  it('invalid UTF-8 values (two codes, two segments, both U+FFFD): each segment keeps its own statistics', async () => {
+    // Latin-1 text in a UTF-8 log: S\xe3o and S\xe1o are two values, both read as "S\uFFFDo"
+    const dir = mkdtempSync(join(tmpdir(), 'split-sums-utf8-'));
+    const lines: Buffer[] = [];
+    for (let i = 0; i < 400; i++) {
+      const u = i % 80;
+      const country = Buffer.from(u % 2 ? 'S\xe3o' : 'S\xe1o', 'latin1');
+      const head = `{"ts":"2026-11-02T09:00:00Z","request_id":"r${i}","user_id":"u${u}","model":"${u % 4 < 2 ? 'champion' : 'challenger'}","country":"`;
+      // the two countries convert in opposite directions, so a mix-up shows
+      const converted = (u % 2 === 1) === (u % 4 < 2) ? 1 : i % 7 === 0 ? 1 : 0;
+      lines.push(Buffer.concat([Buffer.from(head), country, Buffer.from(`","converted":${converted},"latency_ms":${20 + (i % 13)},"error":false}\n`)]));
+    }
+    writeFileSync(join(dir, 'logs.jsonl'), Buffer.concat(lines));
+    const base = JSON.parse(readFileSync(join(ROOT, 'fixtures/examples/ab-win/spec.json'), 'utf8'));
+    writeFileSync(join(dir, 'spec.json'), JSON.stringify({ ...base, correction: 'none' }));
+    const spec = loadSpec(join(dir, 'spec.json'));
+    const { plan, roles } = buildReadPlan(spec);
+    const { batches } = readLogs([join(dir, 'logs.jsonl')], plan, { threads: false });
+    const store = await collect(batches);
+    const country = dictColumn(store, 'country')!;
+    expect(country.dict.size).toBe(2);
+    expect(new Set(country.dict.values).size).toBe(1);
+    const { got, want, segments } = both(spec, roles, store);
+    expect(segments).toBe(3);
+    expect(got).toEqual(want);
+    // and the two segments do differ
+    expect(want[1]![0]!.estimate).not.toBe(want[2]![0]!.estimate);
+  });
+});
+
 describe('the grouped sorts of the segments (their tags read from the segment field\'s codes)', () => {
   it('give every segment and arm the values a sort of its own rows gives', async () => {
     // every user in a country: the countries split the overall rows
