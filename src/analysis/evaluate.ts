@@ -212,9 +212,9 @@ class SplitSums {
     let f = this.current;
     if (f === null || f.field !== field) this.current = f = { field, of: unitSegments(this.ctx.unitCodes, col.codes, this.ctx.unitCount), split: new Map() };
     if (f.of === null) return cache;
-    const overall = this.overall();
-    if (overall.size === 0) prepareUnitSums(this.metrics, whole.rows, this.ctx, this.scratch, overall, whole.units);
     if (f.split.size === 0) {
+      const overall = this.overall();
+      if (overall.size === 0) prepareUnitSums(this.metrics, whole.rows, this.ctx, this.scratch, overall, whole.units);
       // every summed field at once; fields summed in one pass share their units and counts, and so do their splits
       let like: [{ whole: UnitSums; parts: UnitSums[] }, { whole: UnitSums; parts: UnitSums[] }] | null = null;
       for (const [name, [a, b]] of overall) {
