@@ -325,6 +325,23 @@ export async function evaluateParallel(
 }
 
 /**
+ * A warning when segments of a field read as the same text: values that are not valid UTF-8 (Latin-1
+ * text in a log, say) are distinct values, and segments, that all read with U+FFFD in place of the
+ * bytes that are not; the report cannot tell them apart by name, only by their order.
+ */
+function sameTextSegments(groups: readonly SegmentSummary[], field: string): string | null {
+  const count = new Map<string, number>();
+  for (const g of groups) {
+    const text = g.segment[field];
+    if (text !== undefined) count.set(text, (count.get(text) ?? 0) + 1);
+  }
+  const twice = [...count].filter(([, n]) => n > 1);
+  if (twice.length === 0) return null;
+  const list = twice.map(([text, n]) => `${n} read as ${JSON.stringify(text)}`).join(', ');
+  return `segment field "${field}" has values that are not valid UTF-8 and read as the same text (${list}): each is its own segment (in the order they first appear in the logs), under the same name`;
+}
+
+/**
  * A warning when latency_ms holds values below 0 (a clock stepped back, a logging bug): they are used
  * as logged, in means, ranks, quantiles and the rollback rule, so the report says how many there are.
  */
@@ -405,6 +422,8 @@ function finish(work: Prepared, account: IngestAccount, opts: EvaluateOptions, r
     if (!store.columns.has(f) || groups.every((g) => !(f in g.segment))) {
       warnings.push(`segment field "${f}" has no values in the logs: no "${f}" segments were analysed (check the field name or the spec's "fields" mapping)`);
     }
+    const same = sameTextSegments(groups, f);
+    if (same !== null) warnings.push(same);
   }
 
   // pre-registration

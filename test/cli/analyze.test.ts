@@ -264,6 +264,29 @@ describe('abtool analyze: edge cases found in review', () => {
   };
   const run = (log: string, spec: string) => runCli(['analyze', log, '--spec', spec, '--format', 'json', '--quiet']);
 
+  it('segment values that are not valid UTF-8 and read as one text: each its own segment, and a warning says their names are the same', () => {
+    // Latin-1 text in a UTF-8 log: S\xe3o and S\xe1o are two values, both read as "S\uFFFDo"; BR is valid
+    const lines: Buffer[] = [];
+    for (let i = 0; i < 4000; i++) {
+      const country = i % 3 === 0 ? Buffer.from('BR') : Buffer.from(i % 3 === 1 ? 'S\xe3o' : 'S\xe1o', 'latin1');
+      const head = `{"ts":${T0 + i * 900},"request_id":"r${i}","user_id":"u${i}","model":"${i % 10 === 0 ? 'challenger' : 'champion'}","country":"`;
+      lines.push(Buffer.concat([Buffer.from(head), country, Buffer.from(`","latency_ms":${30 + (i % 17)},"error":false,"converted":${i % 9 === 0 ? 1 : 0}}\n`)]));
+    }
+    const log = join(dir, 'latin1.jsonl');
+    writeFileSync(log, Buffer.concat(lines));
+    const r = run(log, specFile('latin1', { ...baseSpec, segments: ['country'] }));
+    const report = JSON.parse(r.stdout);
+    const names = report.segments.map((g: { segment: Record<string, string> }) => g.segment.country ?? null);
+    expect(names).toEqual([null, 'BR', 'S\uFFFDo', 'S\uFFFDo']);
+    expect(report.warnings).toContain(
+      'segment field "country" has values that are not valid UTF-8 and read as the same text (2 read as "S\uFFFDo"): each is its own segment (in the order they first appear in the logs), under the same name',
+    );
+    // valid text: no such warning
+    const ok = JSON.parse(run(canaryLog('valid-country', (row, i) => (row.country = i % 2 ? 'BR' : 'São')), specFile('valid', { ...baseSpec, segments: ['country'] })).stdout);
+    expect(ok.warnings.filter((w: string) => w.includes('UTF-8'))).toEqual([]);
+    expect(ok.segments).toHaveLength(3);
+  });
+
   it('negative latencies are analysed as logged and counted in a warning, per model; none, no warning', () => {
     const spec = specFile('neg', { ...baseSpec, allocation: { champion: 0.9, challenger: 0.1 } });
     const log = canaryLog('neg-latency', (r, i) => {
