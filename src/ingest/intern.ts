@@ -89,11 +89,17 @@ export class DictionaryBuilder {
   /** open addressing, two ints per slot: the hash and entry + 1 (0: empty) */
   private slots = new Int32Array(2048);
   private mask = 1023;
-  /** three ints per entry: offset in the arena, length, code */
-  private ents = new Int32Array(3 * 512);
-  private entries = 0;
-  private arena = Buffer.allocUnsafeSlow(16384);
+  /**
+   * The entries, one after another from 4-byte boundaries: the key's length and its code (two ints),
+   * then its bytes. An entry is named by the index of its first int (`a32[e]`: length, `a32[e + 1]`:
+   * code, bytes from byte 4e + 8), so a lookup reads the header and the key from one place (one cache
+   * miss for a short key, after the slot's).
+   */
+  private a8 = Buffer.from(new ArrayBuffer(16384));
+  private a32 = new Int32Array(this.a8.buffer);
+  /** bytes of the arena in use (a multiple of 4) */
   private used = 0;
+  private entries = 0;
   /** per code: the entry holding its (canonical) bytes */
   private home = new Int32Array(512);
   private count = 0;
@@ -131,8 +137,8 @@ export class DictionaryBuilder {
   valueOf(code: number): string {
     if (code < this.strings.length) return this.strings[code]!;
     const ent = this.home[code]!;
-    const o = this.ents[3 * ent]!;
-    return this.arena.toString('utf8', o, o + this.ents[3 * ent + 1]!);
+    const o = 4 * ent + 8;
+    return this.a8.toString('utf8', o, o + this.a32[ent]!);
   }
 
   private materialize(): string[] {
@@ -158,7 +164,7 @@ export class DictionaryBuilder {
     const code = this.codeOfCanonical(text, numeric);
     if (this.lookup(buf, s, e) < 0) {
       const ent = this.insert(this.missSlot, this.missHash, buf, s, e - s);
-      this.ents[3 * ent + 2] = code;
+      this.a32[ent + 1] = code;
     }
     return code;
   }
@@ -174,7 +180,7 @@ export class DictionaryBuilder {
 
   private newCode(ent: number, numeric: number): number {
     const code = this.count++;
-    this.ents[3 * ent + 2] = code;
+    this.a32[ent + 1] = code;
     if (code === this.home.length) this.home = grow32(this.home);
     this.home[code] = ent;
     if (this.numeric) {
@@ -220,20 +226,15 @@ export class DictionaryBuilder {
       }
       // the slots, in a loop of their own: with little work between them, many misses are in flight
       for (let k = 0; k < m; k++) touch ^= slots[2 * (hashes[k]! & mask) + 1]!;
-      // the entries of the slots whose hash matches, then their bytes: each loop's loads are
+      // the entries of the slots whose hash matches (header and key together): the loop's loads are
       // independent of each other, so their misses overlap
-      const ents = this.ents;
+      const a32 = this.a32;
       const ent1 = this.runEnts;
       for (let k = 0; k < m; k++) {
         const slot = hashes[k]! & mask;
         const e1 = slots[2 * slot + 1]!;
         ent1[k] = e1 !== 0 && slots[2 * slot] === hashes[k] ? e1 : 0;
-        if (ent1[k] !== 0) touch ^= ents[3 * (e1 - 1)]!;
-      }
-      const arena = this.arena;
-      for (let k = 0; k < m; k++) {
-        const e1 = ent1[k]!;
-        if (e1 !== 0) touch ^= arena[ents[3 * (e1 - 1)]!]!;
+        if (ent1[k] !== 0) touch ^= a32[e1 - 1]!;
       }
       this.touched ^= touch;
       for (let k = 0; k < m; k++) {
@@ -266,13 +267,13 @@ export class DictionaryBuilder {
       const ent = slots[2 * slot + 1]! - 1;
       if (ent < 0) break;
       if (slots[2 * slot] === h) {
-        const ents = this.ents;
-        if (ents[3 * ent + 1] === len) {
-          const a = this.arena;
-          const o = ents[3 * ent]!;
+        const a32 = this.a32;
+        if (a32[ent] === len) {
+          const a = this.a8;
+          const o = 4 * ent + 8;
           let k = 0;
           while (k < len && a[o + k] === buf[s + k]) k++;
-          if (k === len) return ents[3 * ent + 2]!;
+          if (k === len) return a32[ent + 1]!;
         }
       }
       slot = (slot + 1) & mask;
@@ -283,20 +284,21 @@ export class DictionaryBuilder {
   }
 
   private insert(slot: number, h: number, buf: Uint8Array, s: number, len: number): number {
-    if (3 * (this.entries + 1) > this.ents.length) this.ents = grow32(this.ents);
-    if (this.used + len > this.arena.length) {
-      const next = Buffer.allocUnsafeSlow(Math.max(this.arena.length * 2, this.used + len));
-      this.arena.copy(next, 0, 0, this.used);
-      this.arena = next;
+    const need = 8 + ((len + 3) & ~3);
+    if (this.used + need > this.a8.length) {
+      const next = Buffer.from(new ArrayBuffer(Math.max(this.a8.length * 2, this.used + need)));
+      next.set(this.a8.subarray(0, this.used));
+      this.a8 = next;
+      this.a32 = new Int32Array(next.buffer);
     }
-    const a = this.arena;
-    const o = this.used;
+    const ent = this.used >> 2;
+    this.a32[ent] = len;
+    this.a32[ent + 1] = -1;
+    const a = this.a8;
+    const o = this.used + 8;
     for (let k = 0; k < len; k++) a[o + k] = buf[s + k]!;
-    const ent = this.entries++;
-    this.ents[3 * ent] = o;
-    this.ents[3 * ent + 1] = len;
-    this.ents[3 * ent + 2] = -1;
-    this.used += len;
+    this.used += need;
+    this.entries++;
     this.slots[2 * slot] = h;
     this.slots[2 * slot + 1] = ent + 1;
     if (this.entries * 2 > this.mask + 1) this.rehash();

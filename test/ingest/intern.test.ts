@@ -36,6 +36,26 @@ describe('DictionaryBuilder', () => {
     expect(d.dict.index.get('req-49999')).toBe(49_999);
   });
 
+  it('keys of every length (empty, odd, past a cache line, longer than the arena) keep their codes and values through growth', () => {
+    const d = new DictionaryBuilder(false);
+    const keys: string[] = [];
+    for (let i = 0; i < 3000; i++) keys.push(`${'é'.repeat(i % 7)}${'k'.repeat(i % 67)}${i}`);
+    keys.push('', 'x'.repeat(40_000), 'y'.repeat(5));
+    keys.forEach((k, i) => expect(d.codeOfBytes(...bytes(k))).toBe(i));
+    // again, by bytes (codesOf's batched lookups) and by text
+    const col = new ByteColumnBuilder(keys.length);
+    for (const k of keys) {
+      const b = Buffer.from(k, 'utf8');
+      col.pushBytes(b, 0, b.length);
+    }
+    expect([...d.codesOf(col.column(), null, keys.length)]).toEqual(keys.map((_, i) => i));
+    keys.forEach((k, i) => {
+      expect(d.codeOfText(k)).toBe(i);
+      expect(d.valueOf(i)).toBe(k);
+    });
+    expect(d.dict.values).toEqual(keys);
+  });
+
   it('materialises values lazily and keeps them in step', () => {
     const d = new DictionaryBuilder(false);
     d.codeOfText('a');
