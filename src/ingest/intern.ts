@@ -291,7 +291,7 @@ export class DictionaryBuilder {
       this.a8 = next;
       this.a32 = new Int32Array(next.buffer);
     }
-    const ent = this.used >> 2;
+    const ent = this.used >>> 2;
     this.a32[ent] = len;
     this.a32[ent + 1] = -1;
     const a = this.a8;
