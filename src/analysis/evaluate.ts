@@ -18,7 +18,7 @@ import type {
 } from '../report/model.js';
 import type { ColumnStore } from './aggregate.js';
 import { formatP, guardrailVerdict, primaryVerdict, runDecision, segmentDecision, type UnitsNeeded } from './decide.js';
-import { crossedUnitMask, dictColumn, segmentList, segmentRows, summaryOf, unitSegments, type SegmentRows, type SegmentSummary } from './groups.js';
+import { crossedUnitMask, dictColumn, segmentCode, segmentList, segmentRows, summaryOf, unitSegments, type SegmentRows, type SegmentSummary } from './groups.js';
 import { checkLock, type SpecLock } from './lock.js';
 import { computeMetric, prepareUnitSums, SortedValues, splitUnitSums, type Metric, type MetricContext, type MetricStats, type UnitSums, type UnitSumsCache } from './metrics.js';
 import type { FieldRoles } from './readPlan.js';
@@ -204,11 +204,8 @@ class SplitSums {
     if (entries.length !== 1 || !whole || this.metrics.every((m) => m.type === 'quantile')) return cache;
     const [field, text] = entries[0]!;
     const col = dictColumn(this.work.store, field);
-    // the segment's code by its text, which needs the texts distinct: invalid UTF-8 values (Latin-1
-    // text in a log, say) are distinct codes and segments that all read as U+FFFD
-    if (!col || col.dict.index.size !== col.dict.size) return cache;
-    const code = col.dict.index.get(text);
-    if (code === undefined) return cache;
+    const code = col ? segmentCode(col, text) : undefined;
+    if (!col || code === undefined) return cache;
     let f = this.current;
     if (f === null || f.field !== field) this.current = f = { field, of: unitSegments(this.ctx.unitCodes, col.codes, this.ctx.unitCount), split: new Map() };
     if (f.of === null) return cache;
@@ -259,11 +256,10 @@ export function sharedSorts(spec: ExperimentSpec, store: ColumnStore, groups: Se
  */
 function partTags(store: ColumnStore, field: string, parts: SegmentRows[], whole: Int32Array): Int32Array | null {
   const col = dictColumn(store, field);
-  // a part's code by its text: only when the texts are distinct (see SplitSums)
-  if (!col || col.dict.index.size !== col.dict.size) return null;
+  if (!col) return null;
   const index = new Int32Array(col.dict.size).fill(-1);
   for (let k = 0; k < parts.length; k++) {
-    const code = col.dict.index.get(parts[k]!.segment[field]!);
+    const code = segmentCode(col, parts[k]!.segment[field]!);
     if (code === undefined) return null;
     index[code] = k;
   }

@@ -55,6 +55,15 @@ export function unitSegments(unit: Int32Array, codes: Int32Array, unitCount: num
   return seg;
 }
 
+/**
+ * The code of a segment field's value named by its text, or undefined: also when two of the field's
+ * values read as the same text (values that are not valid UTF-8 read with U+FFFD in place of the bad
+ * bytes), as then a text does not name one code.
+ */
+export function segmentCode(col: DictColumn, text: string): number | undefined {
+  return col.dict.index.size === col.dict.size ? col.dict.index.get(text) : undefined;
+}
+
 /** A segment's identity and counts without its rows (`n`: how many per model): what the report needs of a segment computed elsewhere. */
 export type SegmentSummary = Omit<SegmentRows, 'rows'> & { n: [number, number] };
 
