@@ -9,6 +9,8 @@
  * rather than as a malformed line. The tests hold the scanner to JSON.parse on random input.
  */
 
+import { POW10 } from './coerce.js';
+
 export const TOK_ABSENT = 0;
 export const TOK_NULL = 1;
 export const TOK_TRUE = 2;
@@ -29,7 +31,6 @@ export const SCAN_BLANK = 1;
 export const SCAN_MALFORMED = 2;
 
 const QUOTE = 0x22;
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 /** bytes that end the fast path of a string: control characters, the quote and the backslash */
 const STR_CLASS = new Uint8Array(256);
 for (let c = 0; c < 0x20; c++) STR_CLASS[c] = 1;
