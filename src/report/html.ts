@@ -142,6 +142,13 @@ function summaryChips(r: Report): string {
   return chips.length ? `<div class="chips">${chips.join('')}</div>` : '';
 }
 
+/** The report's warnings (files skipped, suspicious timestamps, negative latencies...), under the decision. */
+function warningsBlock(r: Report): string {
+  const warnings = (r.warnings ?? []).map(String);
+  if (warnings.length === 0) return '';
+  return `<div class="warnings"><b>${warnings.length === 1 ? 'Warning' : `${warnings.length} warnings`}</b>${list(warnings)}</div>`;
+}
+
 const TONE_CSS = { ok: COLOR.green, bad: COLOR.red, warn: COLOR.amber, invalid: COLOR.purple, neutral: COLOR.grey } as const satisfies Record<Tone, string>;
 const toneCss = (t: Tone) => TONE_CSS[t];
 const verdictCss = (v: string): string => lookup<string>(VERDICT_COLOR, v, COLOR.grey);
@@ -465,6 +472,8 @@ header.decision code{background:rgba(255,255,255,.2)}
 .decision summary{color:#fff;opacity:.9}
 .decision .meta{margin-top:12px;font-size:13px;opacity:.9}
 .chips{display:flex;flex-wrap:wrap;gap:8px;margin:14px 0 0}
+.warnings{background:#fff8e6;border:1px solid var(--line);border-left:6px solid var(--inc);border-radius:10px;padding:10px 14px;margin-top:14px;font-size:14px}
+.warnings ul{margin:4px 0 0;padding-left:20px}
 .chip{background:#fff;border:1px solid var(--line);border-left:5px solid var(--c,var(--line));border-radius:8px;padding:4px 10px;font-size:13px}
 section{background:#fff;border:1px solid var(--line);border-radius:12px;padding:20px 24px;margin-top:18px}
 h2{font-size:21px;margin:0 0 8px}
@@ -541,7 +550,7 @@ export function renderHtml(r: Report): string {
   if (r.decision === 'invalid') sections.unshift(...sections.splice(sections.findIndex((s) => s.id === 'trust'), 1));
   let top: string;
   try {
-    top = header(r) + summaryChips(r);
+    top = header(r) + summaryChips(r) + warningsBlock(r);
   } catch (e) {
     top = `<header class="decision d-inconclusive"><p class="section-error">The decision could not be drawn: ${esc(e instanceof Error ? e.message : String(e))}</p></header>`;
   }

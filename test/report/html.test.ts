@@ -66,6 +66,20 @@ describe('renderHtml: one self-contained page per situation', () => {
     expect(html).toContain('holm');
   });
 
+  it('the report\'s warnings under the decision, escaped; none, no block', () => {
+    const warnings = ['skipped logs/<notes>.txt: not a supported log extension', 'segment field "country" has values that are not valid UTF-8 & read as one'];
+    const html = renderHtml(report({ warnings }));
+    expectSelfContained(html);
+    const block = /<div class="warnings">(.*?)<\/div>/s.exec(html)?.[1];
+    expect(block).toBe('<b>2 warnings</b><ul><li>skipped logs/&lt;notes&gt;.txt: not a supported log extension</li><li>segment field &quot;country&quot; has values that are not valid UTF-8 &amp; read as one</li></ul>');
+    // between the decision and the first section
+    expect(html.indexOf('<div class="warnings">')).toBeGreaterThan(html.indexOf('</header>'));
+    expect(html.indexOf('<div class="warnings">')).toBeLessThan(html.indexOf('<section'));
+    expect(renderHtml(report({ warnings: [warnings[0]!] }))).toContain('<div class="warnings"><b>Warning</b>');
+    expect(renderHtml(report({ warnings: [] }))).not.toContain('class="warnings"');
+    expect(renderHtml(report())).not.toContain('class="warnings"');
+  });
+
   it('no-go: report strings are escaped wherever they appear', () => {
     const html = renderHtml(noGoReport());
     expect(html).toContain('<div class="word">NO-GO</div>');
