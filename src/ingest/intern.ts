@@ -8,6 +8,8 @@
  * reads `values` or `index` (both are materialised lazily): a column of unique values such as request
  * ids then costs no string and no garbage per row while reading.
  */
+import { constants } from 'node:buffer';
+import { dataError } from '../cli/exitCode.js';
 import type { Dictionary } from './types.js';
 import { booleanWord, canonicalNumber, decimalTextValue, textBytes } from './coerce.js';
 
@@ -79,6 +81,9 @@ class LazyIndex extends Map<string, number> {
     return super[Symbol.iterator]();
   }
 }
+
+/** The largest dictionary arena: the largest buffer, in whole 4-byte words. */
+const ARENA_MAX = Math.floor(Math.min(constants.MAX_LENGTH, 2 ** 32) / 4) * 4;
 
 export class DictionaryBuilder {
   /** shared by every batch of the read; `values` and `index` are materialised on first access */
@@ -286,7 +291,10 @@ export class DictionaryBuilder {
   private insert(slot: number, h: number, buf: Uint8Array, s: number, len: number): number {
     const need = 8 + ((len + 3) & ~3);
     if (this.used + need > this.a8.length) {
-      const next = Buffer.from(new ArrayBuffer(Math.max(this.a8.length * 2, this.used + need)));
+      // double, but not past the largest buffer (4 GiB here) when what is needed still fits
+      const size = Math.max(Math.min(this.a8.length * 2, ARENA_MAX), this.used + need);
+      if (size > ARENA_MAX) throw dataError(`the distinct values of one text field take more than ${ARENA_MAX / 2 ** 30} GiB, more than abtool can hold`);
+      const next = Buffer.from(new ArrayBuffer(size));
       next.set(this.a8.subarray(0, this.used));
       this.a8 = next;
       this.a32 = new Int32Array(next.buffer);
