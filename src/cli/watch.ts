@@ -20,7 +20,7 @@ import { newAccount, REJECT_REASONS } from '../ingest/account.js';
 import { BatchBuilder, type FileFormat } from '../ingest/builder.js';
 import { CsvReader } from '../ingest/csv.js';
 import { JsonlReader } from '../ingest/jsonl.js';
-import { formatFromName, headBytes, isGzip, isZlibError, openBytes, sniffFormat, STDIN_NAME } from '../ingest/open.js';
+import { cannotRead, formatFromName, headBytes, isGzip, openBytes, readErrorText, sniffFormat, STDIN_NAME } from '../ingest/open.js';
 import type { Batch, IngestAccount, ReadPlan } from '../ingest/types.js';
 import type { RollbackWindow } from '../report/model.js';
 import { parseCount } from './args.js';
@@ -314,8 +314,7 @@ async function readStream(s: Session, path: string): Promise<void> {
   } catch (e) {
     if (e instanceof Stop || e instanceof CliError) throw e;
     if (s.stopped !== null) throw new Stop();
-    if (isZlibError(e)) throw dataError(`${path}: corrupt or truncated gzip data (${(e as Error).message})`);
-    throw dataError(`${path}: cannot read (${(e as Error).message})`);
+    throw dataError(readErrorText(path, e));
   } finally {
     // stdin must be let go, or a pipe whose writer stays open would keep the process alive
     s.closeInput();
@@ -348,7 +347,7 @@ function openFollowed(path: string, opts: WatchOptions): Followed {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw notFoundError(`${path}: no such file`);
-    throw dataError(`${path}: cannot read (${(e as Error).message})`);
+    throw dataError(cannotRead(path, e));
   }
   if (st.isDirectory()) throw usageError(`${path} is a directory: abtool watch follows one log file (or - for stdin)`);
   const byName = formatFromName(path);
@@ -360,7 +359,7 @@ function openFollowed(path: string, opts: WatchOptions): Followed {
   try {
     head = headBytes(path, 8);
   } catch (e) {
-    throw dataError(`${path}: cannot read (${(e as Error).message})`);
+    throw dataError(cannotRead(path, e));
   }
   if (isGzip(head) || byName?.gzip) {
     throw usageError(`${path} is gzip-compressed: a followed log must be plain text; to check a finished log, pipe it: zcat ${path} | abtool watch --spec ${opts.spec} -`);
@@ -382,7 +381,7 @@ async function follow(s: Session, src: Followed, pollMs: number): Promise<void> 
     fd = openSync(path, 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw notFoundError(`${path}: no such file`);
-    throw dataError(`${path}: cannot read (${(e as Error).message})`);
+    throw dataError(cannotRead(path, e));
   }
   const buf = Buffer.allocUnsafe(READ_SIZE);
   let pos = 0;
@@ -404,7 +403,7 @@ async function follow(s: Session, src: Followed, pollMs: number): Promise<void> 
       try {
         n = readSync(fd, buf, 0, READ_SIZE, pos);
       } catch (e) {
-        throw dataError(`${path}: cannot read (${(e as Error).message})`);
+        throw dataError(cannotRead(path, e));
       }
       if (n > 0) {
         pos += n;

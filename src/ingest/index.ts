@@ -29,6 +29,7 @@ import {
   headBytes,
   isGzip,
   csvSplitPoint,
+  cannotRead,
   readErrorText,
   openBytes,
   peek,
@@ -652,7 +653,7 @@ async function* readSource(
     try {
       head = headBytes(path, 8);
     } catch (e) {
-      throw dataError(`${path}: cannot read (${(e as Error).message})`);
+      throw dataError(cannotRead(path, e));
     }
     if (!isGzip(head)) {
       const format = sniffFormat(head, byName);
@@ -673,7 +674,7 @@ async function* readSource(
   try {
     bytes = await openBytes(src);
   } catch (e) {
-    throw dataError(`${path}: cannot read (${(e as Error).message})`);
+    throw dataError(cannotRead(path, e));
   }
   try {
     let chunks = bytes.chunks;

@@ -57,7 +57,7 @@ export function resolveInputs(inputs: readonly string[]): Resolved {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') throw notFoundError(`${input}: no such file or directory`);
-      throw dataError(`${input}: cannot read (${(e as Error).message})`);
+      throw dataError(cannotRead(input, e));
     }
     if (st.isDirectory()) walk(input, files, skipped, new Set([realpathSync(input)]));
     else files.add(input, st);
@@ -194,7 +194,12 @@ function gunzipped(raw: Readable): Readable {
 
 /** What a read error of a file says (without the rows read before it): corrupt gzip data, or the error itself. */
 export function readErrorText(path: string, e: unknown): string {
-  return isZlibError(e) ? `${path}: corrupt or truncated gzip data (${(e as Error).message})` : `${path}: cannot read (${(e as Error).message})`;
+  return isZlibError(e) ? `${path}: corrupt or truncated gzip data (${(e as Error).message})` : cannotRead(path, e);
+}
+
+/** What a file that cannot be opened or read says: its path and the system's error. */
+export function cannotRead(path: string, e: unknown): string {
+  return `${path}: cannot read (${(e as Error).message})`;
 }
 
 /** Is this a zlib error (corrupt or truncated gzip)? */

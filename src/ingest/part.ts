@@ -8,7 +8,7 @@ import { CliError, dataError } from '../cli/exitCode.js';
 import type { BatchBuilder } from './builder.js';
 import type { CsvPart, CsvReader } from './csv.js';
 import { JsonlReader } from './jsonl.js';
-import { openGzipRange, openRange, readErrorText, type ByteSource, type CsvCut, type Source } from './open.js';
+import { cannotRead, openGzipRange, openRange, readErrorText, type ByteSource, type CsvCut, type Source } from './open.js';
 
 /**
  * Bytes [start, end) (end null: to the end) of a JSONL or CSV file that starts a line (a
@@ -121,7 +121,7 @@ export async function readPart(
     // the JSONL reader copies what it keeps of a chunk: one buffer for every chunk
     bytes = part.gzip === true ? openGzipRange(path, part.start, part.end) : await openRange(path, part.start, part.end, { reuse: part.format === 'jsonl' });
   } catch (e) {
-    throw dataError(`${path}: cannot read (${(e as Error).message})`);
+    throw dataError(cannotRead(path, e));
   }
   const onChunk = (): void => report(bytes.bytesRead());
   try {
