@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { bump, canonicalOrder, checkAccount, newAccount, parseMaxBadRows, REJECT_REASONS, type BadRowLimit } from './account.js';
 import type { ArrowReader } from './arrow.js';
-import { dropReaders, firstPartHere, SPLIT_MIN_BYTES, takeReader, THREADED_MIN_BYTES, weighedSize, WORKER_URL } from './prestart.js';
+import { dropReaders, firstPartHere, SPLIT_MIN_BYTES, splitMinFromEnv, takeReader, THREADED_MIN_BYTES, weighedSize, WORKER_URL } from './prestart.js';
 import { BatchBuilder, resolveFields, type FileFormat, type RawBatch, type RecycledBatch } from './builder.js';
 import { countMissing, Encoder } from './encode.js';
 import type { WorkerInput } from './worker.js';
@@ -221,8 +221,7 @@ export function splitParts(sources: Source[], plan: ReadPlan, options: LogReadOp
 
 /** The split size asked for: LogReadOptions.splitMinBytes, else ABTOOL_SPLIT_MIN_BYTES; undefined when neither says. */
 function askedSplitMin(options: LogReadOptions): number | undefined {
-  const fromEnv = process.env.ABTOOL_SPLIT_MIN_BYTES;
-  return options.splitMinBytes ?? (fromEnv !== undefined && fromEnv.trim() !== '' && Number(fromEnv) >= 0 ? Number(fromEnv) : undefined);
+  return options.splitMinBytes ?? splitMinFromEnv();
 }
 
 /** A split read's part of whole files: sources [from, to) (see fileParts). */

@@ -153,10 +153,15 @@ function kindOf(path: string): FileFormat | 'gzip' | null {
   return isGzip(head) ? 'gzip' : sniffFormat(head, formatFromName(path)?.format ?? null);
 }
 
+/** The split size the environment asks for (ABTOOL_SPLIT_MIN_BYTES, a number of bytes from 0), else undefined. */
+export function splitMinFromEnv(): number | undefined {
+  const env = process.env.ABTOOL_SPLIT_MIN_BYTES;
+  return env !== undefined && env.trim() !== '' && Number(env) >= 0 ? Number(env) : undefined;
+}
+
 /** The size from which one file is read in two parts, as index.ts splitParts decides it (ABTOOL_SPLIT_MIN_BYTES, else JSON Lines from SPLIT_MIN_BYTES). */
 function splitFrom(kind: ReturnType<typeof kindOf>): number {
-  const env = process.env.ABTOOL_SPLIT_MIN_BYTES;
-  const asked = env !== undefined && env.trim() !== '' && Number(env) >= 0 ? Number(env) : undefined;
+  const asked = splitMinFromEnv();
   if (kind === 'jsonl') return asked ?? SPLIT_MIN_BYTES;
   return kind === 'csv' ? (asked ?? Infinity) : Infinity;
 }
