@@ -121,6 +121,9 @@ const cases = [
   { name: 'analyze JSONL', file: files.jsonl, args: analyze(files.jsonl) },
   // the same on one thread (inputs of 8 MB or more are otherwise parsed on a second thread)
   { name: 'analyze JSONL, one thread', file: files.jsonl, args: analyze(files.jsonl), env: { ABTOOL_THREADS: '0' } },
+  // V8 left to compile hot code on its background threads (src/cli/compileTuning.ts: abtool has it compiled
+  // in the thread that runs it when it starts a reading thread)
+  { name: 'analyze JSONL, V8 compiling in the background', file: files.jsonl, args: analyze(files.jsonl), env: { ABTOOL_SYNC_COMPILE: '0' } },
   { name: 'analyze CSV', file: files.csv, args: analyze(files.csv) },
   { name: 'analyze Arrow (file)', file: files.arrow, args: analyze(files.arrow) },
   { name: 'analyze Arrow (stream)', file: files.arrows, args: analyze(files.arrows) },

@@ -14,13 +14,17 @@
  * first part is parsed in the main thread). A thread nobody
  * takes (a bad flag, a read in one thread) is unreferenced: it does not keep the process alive.
  *
- * This module imports only Node's own modules and sniff.ts (it runs before everything else), and keeps
+ * A run that starts the reading thread keeps its cores busy: V8 is then told to compile hot code in
+ * the thread that runs it (compileTuning.ts), first, so that the threads started here do.
+ *
+ * This module imports only Node's own modules, sniff.ts and compileTuning.ts (it runs before everything else), and keeps
  * the thread on a global symbol: the CLI's bundle has its own copy of this module.
  */
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { tuneCompilation } from '../cli/compileTuning.js';
 import type { FileFormat } from './builder.js';
 import { formatFromName, isGzip, sniffFormat } from './sniff.js';
 
@@ -195,6 +199,7 @@ export function prestartReader(argv: readonly string[], minBytes = THREADED_MIN_
   // one plain JSON Lines (or, when asked, CSV) file big enough is read in two parts (not with --strict):
   // by two threads for CSV; for JSON Lines by one, the main thread parsing the first part (firstPartHere)
   const split = inputs.length === 1 && first === inputs[0] && bytes >= (splitMinBytes ?? splitFrom(kind)) && (kind === 'jsonl' || kind === 'csv') && !argv.includes('--strict');
+  tuneCompilation(); // the threads about to start compile their hot code themselves (compileTuning.ts)
   g[SLOT] = Array.from({ length: split && !(kind === 'jsonl' && firstPartHere()) ? 2 : 1 }, () => start({ prestarted: true, warm }));
   return true;
 }

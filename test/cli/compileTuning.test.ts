@@ -1,0 +1,98 @@
+/**
+ * V8 told to compile hot code in the thread that runs it (compileTuning.ts): only when wanted, really
+ * taking effect in a worker thread started afterwards (V8's own trace says how each function was
+ * compiled), and set by a big `analyze` (which starts its reading thread) but not by a small one.
+ * Only how code is compiled changes: the reports are the same (compared here, and in
+ * threaded.test.ts and relaunch.test.ts for the runs that start threads).
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { childCompileFlags, SYNC_COMPILE_FLAGS, syncCompileWanted } from '../../src/cli/compileTuning.js';
+import { THREADED_MIN_BYTES } from '../../src/ingest/prestart.js';
+import { ROOT } from '../helpers/reference.js';
+
+const EXAMPLE = `${ROOT}fixtures/examples/ab-win`;
+
+/** The modes V8 compiled optimized code in, from --trace-opt ("mode: ConcurrencyMode::kSynchronous"). */
+function modes(trace: string): Set<string> {
+  return new Set([...trace.matchAll(/\(target TURBOFAN\), mode: ConcurrencyMode::(\w+)/g)].map((m) => m[1]!));
+}
+
+describe('compiling hot code in its own thread', () => {
+  it('is wanted unless ABTOOL_SYNC_COMPILE=0, and not when node was given a flag of its own on it', () => {
+    expect(syncCompileWanted({})).toBe(true);
+    expect(syncCompileWanted({ ABTOOL_SYNC_COMPILE: '1' })).toBe(true);
+    expect(syncCompileWanted({ ABTOOL_SYNC_COMPILE: '0' })).toBe(false);
+    expect(childCompileFlags({}, [])).toEqual([...SYNC_COMPILE_FLAGS]);
+    expect(childCompileFlags({}, ['--max-old-space-size=4096'])).toEqual(['--no-concurrent-recompilation', '--no-concurrent-osr']);
+    expect(childCompileFlags({ ABTOOL_SYNC_COMPILE: '0' }, [])).toEqual([]);
+    for (const own of ['--concurrent-recompilation', '--no-concurrent-recompilation', '--concurrent_osr', '--no-concurrent-osr']) {
+      expect(childCompileFlags({}, [own])).toEqual([]);
+    }
+  });
+
+  it('reaches a worker thread started after it: its functions are compiled synchronously, and concurrently without it', () => {
+    const script = `
+      import { Worker } from 'node:worker_threads';
+      const { tuneCompilation } = await import(${JSON.stringify(`${ROOT}dist/cli/compileTuning.js`)});
+      console.log('tuned', tuneCompilation());
+      // an eval'd worker is a module here (--input-type=module reaches it)
+      const w = new Worker('import { parentPort } from "node:worker_threads"; function hot(n) { let s = 0; for (let i = 0; i < n; i++) s += i % 7; return s }' +
+        'let t = 0; for (let k = 0; k < 3000; k++) t += hot(1000); parentPort.postMessage(t)', { eval: true });
+      w.on('message', (m) => console.log('sum', m));`;
+    const run = (env: Record<string, string>) =>
+      spawnSync(process.execPath, ['--trace-opt', '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, ...env } });
+    const tuned = run({ ABTOOL_SYNC_COMPILE: '1' });
+    expect(tuned.stderr).toBe('');
+    expect(tuned.status).toBe(0);
+    expect(tuned.stdout).toContain('tuned true');
+    expect(tuned.stdout).toContain('sum 8991000');
+    expect(modes(tuned.stdout)).toEqual(new Set(['kSynchronous']));
+    const plain = run({ ABTOOL_SYNC_COMPILE: '0' });
+    expect(plain.stdout).toContain('tuned false');
+    expect(plain.stdout).toContain('sum 8991000');
+    expect(modes(plain.stdout)).toContain('kConcurrent');
+  });
+
+  describe('through the CLI', () => {
+    let dir = '';
+    let big = '';
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'compile-'));
+      // past THREADED_MIN_BYTES: the example's rows again and again, each copy with its own request ids
+      const rows = readFileSync(`${EXAMPLE}/logs.jsonl`, 'utf8');
+      big = join(dir, 'big.jsonl');
+      const fd = openSync(big, 'w');
+      let bytes = 0;
+      for (let k = 0; bytes < THREADED_MIN_BYTES + 1024; k++) bytes += writeSync(fd, rows.replaceAll('"request_id":"', `"request_id":"c${k}-`));
+      closeSync(fd);
+    });
+
+    /** analyze with V8's trace of what it optimizes on stderr... and stdout: the report goes to a file */
+    function analyze(input: string, env: Record<string, string>) {
+      const out = join(dir, `report-${Object.values(env).join('')}-${input === big ? 'big' : 'small'}.json`);
+      const p = spawnSync(process.execPath, ['--trace-opt', `${ROOT}bin/abtool.js`, 'analyze', input, '--spec', `${EXAMPLE}/spec.json`, '--format', 'json', '--quiet', '-o', out], {
+        encoding: 'utf8',
+        env: { ...process.env, ABTOOL_RELAUNCH: '0', ...env },
+        maxBuffer: 256 * 1024 * 1024,
+      });
+      return { code: p.status, modes: modes(p.stdout + p.stderr), report: { ...JSON.parse(readFileSync(out, 'utf8')), generated_at: null } };
+    }
+
+    it('a big analyze compiles synchronously (its threads; the main thread\'s loops), a small one leaves V8 as it is; the same report either way', () => {
+      const tuned = analyze(big, { ABTOOL_SYNC_COMPILE: '1' });
+      expect(tuned.code).toBe(0);
+      expect(tuned.modes).toContain('kSynchronous');
+      const plain = analyze(big, { ABTOOL_SYNC_COMPILE: '0' });
+      expect(plain.modes).not.toContain('kSynchronous');
+      expect(tuned.report).toEqual(plain.report);
+      expect(tuned.report.input.rows_read).toBeGreaterThan(50_000);
+      const small = analyze(`${EXAMPLE}/logs.jsonl`, { ABTOOL_SYNC_COMPILE: '1' });
+      expect(small.code).toBe(0);
+      expect(small.modes).not.toContain('kSynchronous');
+    }, 90_000);
+  });
+});
