@@ -102,7 +102,7 @@ export interface LogRead {
 }
 
 export function readLogs(inputs: readonly string[], plan: ReadPlan, options: LogReadOptions = {}): LogRead {
-  const { sources, skipped } = resolveInputs(inputs);
+  const { sources, skipped } = resolveInputs(inputs, { strict: options.strict });
   const account = newAccount(options.maxLocations);
   account.skipped = skipped;
   const totalBytes = sources.reduce((s, src) => s + src.size, 0);

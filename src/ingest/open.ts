@@ -5,7 +5,7 @@
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync, readdirSync, realpathSync, statSync, createReadStream, type ReadStream, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { createGunzip } from 'node:zlib';
@@ -34,9 +34,12 @@ export interface Resolved {
  * Resolve inputs in order; directories are walked depth-first in sorted order. A path that does
  * not exist is a not-found error (exit 66); `-` may appear once. A file met again (named twice, a
  * directory given twice, a link to a file already listed) is read once: the later paths are skipped,
- * naming the first (read twice, every row would be its own duplicate).
+ * naming the first (read twice, every row would be its own duplicate). In a directory, an entry that
+ * cannot be read (a broken link) is skipped with its reason, or with `strict` a data error (exit 65:
+ * its rows would be lost); a link to the directory walked or to one above it is not followed (it
+ * would read the directories around the one named, and the named one again).
  */
-export function resolveInputs(inputs: readonly string[]): Resolved {
+export function resolveInputs(inputs: readonly string[], options: { strict?: boolean } = {}): Resolved {
   const sources: Source[] = [];
   const skipped: { path: string; reason: string }[] = [];
   const files = new Files(sources, skipped);
@@ -59,7 +62,10 @@ export function resolveInputs(inputs: readonly string[]): Resolved {
       if (code === 'ENOENT' || code === 'ENOTDIR') throw notFoundError(`${input}: no such file or directory`);
       throw dataError(cannotRead(input, e));
     }
-    if (st.isDirectory()) walk(input, files, skipped, new Set([realpathSync(input)]));
+    if (st.isDirectory()) {
+      const root = realpathSync(input);
+      walk(input, files, skipped, new Set([root]), { root, strict: options.strict === true });
+    }
     else files.add(input, st);
   }
   return { sources, skipped };
@@ -92,7 +98,13 @@ class Files {
   }
 }
 
-function walk(dir: string, files: Files, skipped: Resolved['skipped'], visited: Set<string>): void {
+/** Is `inner` the directory `outer` or inside it (both real paths)? */
+function within(inner: string, outer: string): boolean {
+  const r = relative(outer, inner);
+  return r === '' || (!r.startsWith('..') && !isAbsolute(r));
+}
+
+function walk(dir: string, files: Files, skipped: Resolved['skipped'], visited: Set<string>, walkOf: { root: string; strict: boolean }): void {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -105,15 +117,20 @@ function walk(dir: string, files: Files, skipped: Resolved['skipped'], visited: 
     let st;
     try {
       st = statSync(path);
-    } catch {
+    } catch (e) {
+      if (walkOf.strict) throw dataError(`${cannotRead(path, e)} — with --strict a file of the directory that cannot be read stops the run`);
       skipped.push({ path, reason: 'cannot be read (a broken link?)' });
       continue;
     }
     if (st.isDirectory()) {
       const real = realpathSync(path);
+      if (within(walkOf.root, real)) {
+        skipped.push({ path, reason: `a link to ${real === walkOf.root ? 'the directory named' : 'a directory holding the one named'} (${real}), not followed` });
+        continue;
+      }
       if (visited.has(real)) continue;
       visited.add(real);
-      walk(path, files, skipped, visited);
+      walk(path, files, skipped, visited, walkOf);
     } else if (formatFromName(name) === null) {
       skipped.push({ path, reason: 'not a supported log extension' });
     } else if (!st.isFile()) {

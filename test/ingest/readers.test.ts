@@ -3,7 +3,7 @@
  * the same log in five encodings, and one damaged log per way input goes wrong.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, symlinkSync, writeFile, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFile, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -303,6 +303,33 @@ describe('inputs', () => {
       { path: join(dir, 'b.jsonl'), reason: 'not a regular file (a FIFO, socket or device)' },
       { path: join(dir, 'c.jsonl'), reason: 'not a regular file (a FIFO, socket or device)' },
     ]);
+  });
+
+  it('links to directories are followed, but not one to the directory named or above it; a broken link is skipped, or with strict an error', async () => {
+    const top = mkdtempSync(join(tmp, 'links-'));
+    const dir = join(top, 'logs');
+    const elsewhere = join(top, 'archive');
+    mkdirSync(dir);
+    mkdirSync(elsewhere);
+    writeFileSync(join(dir, 'a.jsonl'), readFileSync(LOGS + 'dir/a.jsonl'));
+    writeFileSync(join(top, 'around.jsonl'), readFileSync(LOGS + 'dir/a.jsonl'));
+    writeFileSync(join(elsewhere, 'c.jsonl'), readFileSync(LOGS + 'clean.jsonl'));
+    symlinkSync('..', join(dir, 'up'));
+    symlinkSync('.', join(dir, 'self'));
+    symlinkSync(elsewhere, join(dir, 'old'));
+    symlinkSync(join(top, 'gone.jsonl'), join(dir, 'b.jsonl'));
+    const { account } = await collect([dir], contractPlan());
+    // around.jsonl (beside the directory named) is not read, archive/ through its link is
+    expect(account.files.map((f) => f.path)).toEqual([join(dir, 'a.jsonl'), join(dir, 'old', 'c.jsonl')]);
+    expect(account.skipped).toEqual([
+      { path: join(dir, 'b.jsonl'), reason: 'cannot be read (a broken link?)' },
+      { path: join(dir, 'self'), reason: `a link to the directory named (${realpathSync(dir)}), not followed` },
+      { path: join(dir, 'up'), reason: `a link to a directory holding the one named (${realpathSync(top)}), not followed` },
+    ]);
+    await rejectsWith(collect([dir], contractPlan(), { strict: true }), 'data', /b\.jsonl: cannot read \(ENOENT.*\) — with --strict a file of the directory that cannot be read stops the run/);
+    // named through a link itself, the directory is walked the same
+    symlinkSync(dir, join(top, 'current'));
+    expect((await collect([join(top, 'current')], contractPlan())).account.files.map((f) => f.path)).toEqual([join(top, 'current', 'a.jsonl'), join(top, 'current', 'old', 'c.jsonl')]);
   });
 
   it('a path that does not exist is not-found (66), before anything is read', () => {
