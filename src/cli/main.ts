@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ArgumentError } from '../core/types.js';
 import { SpecError } from '../analysis/spec.js';
+import { envWarnings } from './env.js';
 import { CliError, EXIT_CODES } from './exitCode.js';
 import { registerStats } from './stats.js';
 import { registerAnalyze } from './analyze.js';
@@ -57,6 +58,7 @@ function quietOnClosedStdout(): void {
 
 export async function main(argv: string[]): Promise<number> {
   quietOnClosedStdout();
+  for (const w of envWarnings()) process.stderr.write(`abtool: warning: ${w}\n`);
   const program = buildProgram();
   if (argv.length <= 2) {
     process.stderr.write(program.helpInformation());
