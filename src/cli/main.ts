@@ -94,7 +94,7 @@ function handleError(e: unknown): number {
   }
   const err = e as Error;
   process.stderr.write(`abtool: internal error: ${err?.message ?? String(e)}\n`);
-  if (process.env.ABTOOL_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
+  if (process.env.ABTOOL_DEBUG === '1') process.stderr.write(`${err?.stack ?? ''}\n`);
   return 70;
 }
 

@@ -39,7 +39,6 @@ import { readFileSync } from 'node:fs';
 import { url as inspectorUrl } from 'node:inspector';
 import { constants } from 'node:os';
 import { namedInputs } from '../ingest/prestart.js';
-import { childCompileFlags } from './compileTuning.js';
 
 export const MALLOC_TUNABLES = 'glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824:glibc.malloc.top_pad=67108864';
 
@@ -166,7 +165,7 @@ export async function relaunchTuned(script: string, argv: readonly string[]): Pr
     return false;
   };
   try {
-    child = spawn(process.execPath, [...process.execArgv, ...childCompileFlags(), script, ...argv], {
+    child = spawn(process.execPath, [...process.execArgv, script, ...argv], {
       stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, GLIBC_TUNABLES: MALLOC_TUNABLES, ABTOOL_RELAUNCHED: String(process.pid), ABTOOL_LAUNCHED_AT: String(performance.timeOrigin) },
     });

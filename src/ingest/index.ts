@@ -10,6 +10,7 @@
  * when the batches are iterated. Errors while reading (strict mode, corrupt gzip, truncated Arrow,
  * unreadable file) are CliErrors thrown from the iteration (exit 65).
  */
+import { tuneCompilation } from '../cli/compileTuning.js';
 import { CliError, dataError } from '../cli/exitCode.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -395,6 +396,7 @@ async function* readThreaded(
       void ahead!.terminate();
       ahead = null;
     }
+    if (!ahead) tuneCompilation(); // (compileTuning.ts; prestart.ts did for a thread started ahead)
     const worker = ahead ?? new Worker(WORKER_URL, { workerData: input });
     worker.on('message', (m: Message) => push(p, m));
     worker.on('error', (e: Error) => push(p, { type: 'error', exit: 'internal', message: e.message, stack: e.stack }));

@@ -5,7 +5,7 @@
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync, readdirSync, realpathSync, statSync, createReadStream, type ReadStream, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { isAbsolute, join, relative } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { createGunzip } from 'node:zlib';
@@ -35,9 +35,11 @@ export interface Resolved {
  * not exist is a not-found error (exit 66); `-` may appear once. A file met again (named twice, a
  * directory given twice, a link to a file already listed) is read once: the later paths are skipped,
  * naming the first (read twice, every row would be its own duplicate). In a directory, an entry that
- * cannot be read (a broken link) is skipped with its reason, or with `strict` a data error (exit 65:
- * its rows would be lost); a link to the directory walked or to one above it is not followed (it
- * would read the directories around the one named, and the named one again).
+ * cannot be looked at (a broken link) is skipped with its reason, or with `strict`, if its name is a
+ * log's, a data error (exit 65: its rows would be lost); a subdirectory that cannot be listed is a
+ * data error either way, and so is a log that cannot be opened, when it is read. A link to the
+ * directory walked or to one above it is not followed (it would read the directories around the one
+ * named, and the named one again).
  */
 export function resolveInputs(inputs: readonly string[], options: { strict?: boolean } = {}): Resolved {
   const sources: Source[] = [];
@@ -63,10 +65,14 @@ export function resolveInputs(inputs: readonly string[], options: { strict?: boo
       throw dataError(cannotRead(input, e));
     }
     if (st.isDirectory()) {
-      const root = realpathSync(input);
+      let root: string;
+      try {
+        root = realpathSync(input);
+      } catch (e) {
+        throw dataError(cannotRead(input, e));
+      }
       walk(input, files, skipped, new Set([root]), { root, strict: options.strict === true });
-    }
-    else files.add(input, st);
+    } else files.add(input, st);
   }
   return { sources, skipped };
 }
@@ -98,10 +104,10 @@ class Files {
   }
 }
 
-/** Is `inner` the directory `outer` or inside it (both real paths)? */
-function within(inner: string, outer: string): boolean {
+/** Is `inner` the directory `outer` or inside it (both real paths; a name such as `..data` is a name)? */
+export function within(inner: string, outer: string): boolean {
   const r = relative(outer, inner);
-  return r === '' || (!r.startsWith('..') && !isAbsolute(r));
+  return r === '' || (r !== '..' && !r.startsWith(`..${sep}`) && !isAbsolute(r));
 }
 
 function walk(dir: string, files: Files, skipped: Resolved['skipped'], visited: Set<string>, walkOf: { root: string; strict: boolean }): void {
@@ -115,15 +121,19 @@ function walk(dir: string, files: Files, skipped: Resolved['skipped'], visited: 
   for (const name of names) {
     const path = join(dir, name);
     let st;
+    let real = '';
     try {
       st = statSync(path);
+      if (st.isDirectory()) real = realpathSync(path);
     } catch (e) {
-      if (walkOf.strict) throw dataError(`${cannotRead(path, e)} — with --strict a file of the directory that cannot be read stops the run`);
-      skipped.push({ path, reason: 'cannot be read (a broken link?)' });
+      // what cannot be read: skipped, but with --strict a log's rows would be lost (a name that is
+      // not a log's, by its extension, is skipped either way)
+      const code = (e as NodeJS.ErrnoException).code;
+      if (walkOf.strict && formatFromName(name) !== null) throw dataError(`${cannotRead(path, e)} — with --strict a log of the directory that cannot be read stops the run`);
+      skipped.push({ path, reason: code === 'ENOENT' ? 'cannot be read (a broken link?)' : `cannot be read (${code ?? (e as Error).message})` });
       continue;
     }
     if (st.isDirectory()) {
-      const real = realpathSync(path);
       if (within(walkOf.root, real)) {
         skipped.push({ path, reason: `a link to ${real === walkOf.root ? 'the directory named' : 'a directory holding the one named'} (${real}), not followed` });
         continue;

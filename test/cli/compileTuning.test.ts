@@ -6,11 +6,11 @@
  * threaded.test.ts and relaunch.test.ts for the runs that start threads).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { childCompileFlags, SYNC_COMPILE_FLAGS, syncCompileWanted } from '../../src/cli/compileTuning.js';
+import { ownChoice, SYNC_COMPILE_FLAGS, syncCompileWanted } from '../../src/cli/compileTuning.js';
 import { THREADED_MIN_BYTES } from '../../src/ingest/prestart.js';
 import { ROOT } from '../helpers/reference.js';
 
@@ -22,16 +22,16 @@ function modes(trace: string): Set<string> {
 }
 
 describe('compiling hot code in its own thread', () => {
-  it('is wanted unless ABTOOL_SYNC_COMPILE=0, and not when node was given a flag of its own on it', () => {
+  it('is wanted unless ABTOOL_SYNC_COMPILE=0, and not when node was given a flag of its own on it (any spelling V8 takes)', () => {
     expect(syncCompileWanted({})).toBe(true);
     expect(syncCompileWanted({ ABTOOL_SYNC_COMPILE: '1' })).toBe(true);
     expect(syncCompileWanted({ ABTOOL_SYNC_COMPILE: '0' })).toBe(false);
-    expect(childCompileFlags({}, [])).toEqual([...SYNC_COMPILE_FLAGS]);
-    expect(childCompileFlags({}, ['--max-old-space-size=4096'])).toEqual(['--no-concurrent-recompilation', '--no-concurrent-osr']);
-    expect(childCompileFlags({ ABTOOL_SYNC_COMPILE: '0' }, [])).toEqual([]);
-    for (const own of ['--concurrent-recompilation', '--no-concurrent-recompilation', '--concurrent_osr', '--no-concurrent-osr']) {
-      expect(childCompileFlags({}, [own])).toEqual([]);
+    expect(ownChoice([])).toBe(false);
+    expect(ownChoice(['--max-old-space-size=4096', '--concurrent-marking', '--stack-size=900'])).toBe(false);
+    for (const own of ['--concurrent-recompilation', '--no-concurrent-recompilation', '--concurrent_osr', '--no-concurrent-osr', '--no_concurrent_osr', '--noconcurrent-osr', '--noconcurrent_recompilation', '--concurrent-osr=false']) {
+      expect(ownChoice([own])).toBe(true);
     }
+    expect(SYNC_COMPILE_FLAGS).toEqual(['--no-concurrent-recompilation', '--no-concurrent-osr']);
   });
 
   it('reaches a worker thread started after it: its functions are compiled synchronously, and concurrently without it', () => {
@@ -69,11 +69,13 @@ describe('compiling hot code in its own thread', () => {
       let bytes = 0;
       for (let k = 0; bytes < THREADED_MIN_BYTES + 1024; k++) bytes += writeSync(fd, rows.replaceAll('"request_id":"', `"request_id":"c${k}-`));
       closeSync(fd);
+      mkdirSync(join(dir, 'nested', 'logs'), { recursive: true });
+      symlinkSync(big, join(dir, 'nested', 'logs', 'big.jsonl'));
     });
 
     /** analyze with V8's trace of what it optimizes on stderr... and stdout: the report goes to a file */
     function analyze(input: string, env: Record<string, string>) {
-      const out = join(dir, `report-${Object.values(env).join('')}-${input === big ? 'big' : 'small'}.json`);
+      const out = join(dir, `report-${Object.values(env).join('')}-${input.replace(/\W/g, '_')}.json`);
       const p = spawnSync(process.execPath, ['--trace-opt', `${ROOT}bin/abtool.js`, 'analyze', input, '--spec', `${EXAMPLE}/spec.json`, '--format', 'json', '--quiet', '-o', out], {
         encoding: 'utf8',
         env: { ...process.env, ABTOOL_RELAUNCH: '0', ...env },
@@ -90,6 +92,10 @@ describe('compiling hot code in its own thread', () => {
       expect(plain.modes).not.toContain('kSynchronous');
       expect(tuned.report).toEqual(plain.report);
       expect(tuned.report.input.rows_read).toBeGreaterThan(50_000);
+      // a reading thread not started ahead (the log one directory down, which the start ahead does not look into): tuned as the read starts it
+      const nested = analyze(join(dir, 'nested'), { ABTOOL_SYNC_COMPILE: '1' });
+      expect(nested.modes).toContain('kSynchronous');
+      expect(nested.report.input.rows_read).toBe(tuned.report.input.rows_read);
       const small = analyze(`${EXAMPLE}/logs.jsonl`, { ABTOOL_SYNC_COMPILE: '1' });
       expect(small.code).toBe(0);
       expect(small.modes).not.toContain('kSynchronous');

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { faultMicros, MALLOC_TUNABLES, RELAUNCH_MIN_BYTES, relaunchWanted, SLOW_FAULT_MICROS } from '../../src/cli/relaunch.js';
-import { SYNC_COMPILE_FLAGS } from '../../src/cli/compileTuning.js';
 import { ROOT } from '../helpers/reference.js';
 
 const EXAMPLE = `${ROOT}fixtures/examples/ab-win`;
@@ -41,12 +40,12 @@ beforeAll(() => {
   let bytes = 0;
   for (let k = 0; bytes < RELAUNCH_MIN_BYTES + 1024; k++) bytes += writeSync(fd, rows.replaceAll('"request_id":"', `"request_id":"c${k}-`));
   closeSync(fd);
-  // preloaded into every process: its pid, GLIBC_TUNABLES and node's own flags, one line each (main threads only)
+  // preloaded into every process: its pid and GLIBC_TUNABLES, one line each (main threads only)
   hook = join(dir, 'hook.cjs');
   writeFileSync(
     hook,
     `const { isMainThread } = require('node:worker_threads');
-if (isMainThread) require('node:fs').appendFileSync(process.env.RELAUNCH_LOG, process.pid + ' ' + (process.env.GLIBC_TUNABLES ?? '-') + ' ' + (process.execArgv.join(',') || '-') + '\\n');`,
+if (isMainThread) require('node:fs').appendFileSync(process.env.RELAUNCH_LOG, process.pid + ' ' + (process.env.GLIBC_TUNABLES ?? '-') + '\\n');`,
   );
 });
 
@@ -70,8 +69,8 @@ function run(args: string[], log: string, extra: Record<string, string> = {}, no
   return { code: p.status, signal: p.signal, stdout: p.stdout, stderr: p.stderr };
 }
 
-/** The processes that logged to `log`: [pid, GLIBC_TUNABLES or '-', node's flags joined by commas or '-'] each. */
-function processes(log: string): [number, string, string][] {
+/** The processes that logged to `log`: [pid, GLIBC_TUNABLES or '-'] each. */
+function processes(log: string): [number, string][] {
   let text = '';
   try {
     text = readFileSync(log, 'utf8');
@@ -80,7 +79,7 @@ function processes(log: string): [number, string, string][] {
     .trim()
     .split('\n')
     .filter((l) => l !== '')
-    .map((l) => [Number(l.split(' ')[0]), l.split(' ')[1]!, l.split(' ')[2]!]);
+    .map((l) => [Number(l.split(' ')[0]), l.split(' ')[1]!]);
 }
 
 const alive = (pid: number): boolean => {
@@ -146,11 +145,6 @@ describe('when analyze is relaunched', () => {
     const tuned = run(args, log);
     const seen = processes(log);
     expect(seen.map(([, t]) => t)).toEqual(['-', MALLOC_TUNABLES]); // the launching process, then the child
-    // the child compiles hot code in its own threads, its main thread's too (compileTuning.ts)
-    expect(seen.map(([, , a]) => a)).toEqual(['-', SYNC_COMPILE_FLAGS.join(',')]);
-    expect(processes(join(dir, 'asis.log'))).toEqual([]);
-    run(args, join(dir, 'asis.log'), { ABTOOL_SYNC_COMPILE: '0' });
-    expect(processes(join(dir, 'asis.log')).map(([, t, a]) => [t, a])).toEqual([['-', '-'], [MALLOC_TUNABLES, '-']]);
     const plain = run(args, log, { ABTOOL_RELAUNCH: '0' });
     expect(processes(log)).toHaveLength(3); // one process more, no child
     expect(tuned.stderr).toBe(plain.stderr);

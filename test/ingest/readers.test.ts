@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../src/cli/exitCode.js';
 import { readLogs } from '../../src/ingest/index.js';
-import { CHUNK_BYTES, openBytes } from '../../src/ingest/open.js';
+import { CHUNK_BYTES, openBytes, within } from '../../src/ingest/open.js';
 import type { RejectReason } from '../../src/ingest/types.js';
 import { collect, contractPlan, field, LOGS, portable } from './helpers.js';
 
@@ -326,10 +326,36 @@ describe('inputs', () => {
       { path: join(dir, 'self'), reason: `a link to the directory named (${realpathSync(dir)}), not followed` },
       { path: join(dir, 'up'), reason: `a link to a directory holding the one named (${realpathSync(top)}), not followed` },
     ]);
-    await rejectsWith(collect([dir], contractPlan(), { strict: true }), 'data', /b\.jsonl: cannot read \(ENOENT.*\) — with --strict a file of the directory that cannot be read stops the run/);
+    await rejectsWith(collect([dir], contractPlan(), { strict: true }), 'data', /b\.jsonl: cannot read \(ENOENT.*\) — with --strict a log of the directory that cannot be read stops the run/);
+    // a broken link whose name is not a log's loses no rows: skipped, with --strict too
+    const notes = join(top, 'notes');
+    mkdirSync(notes);
+    writeFileSync(join(notes, 'a.jsonl'), readFileSync(LOGS + 'dir/a.jsonl'));
+    symlinkSync(join(top, 'gone.md'), join(notes, 'README'));
+    const strictNotes = await collect([notes], contractPlan(), { strict: true });
+    expect(strictNotes.account.files.map((f) => f.path)).toEqual([join(notes, 'a.jsonl')]);
+    expect(strictNotes.account.skipped).toEqual([{ path: join(notes, 'README'), reason: 'cannot be read (a broken link?)' }]);
     // named through a link itself, the directory is walked the same
     symlinkSync(dir, join(top, 'current'));
     expect((await collect([join(top, 'current')], contractPlan())).account.files.map((f) => f.path)).toEqual([join(top, 'current', 'a.jsonl'), join(top, 'current', 'old', 'c.jsonl')]);
+  });
+
+  it('a directory whose name starts with two dots is no parent: a link up from below it is still not followed', async () => {
+    const top = mkdtempSync(join(tmp, 'dots-'));
+    const dir = join(top, '..data', 'logs');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'a.jsonl'), readFileSync(LOGS + 'dir/a.jsonl'));
+    writeFileSync(join(top, 'outside.jsonl'), readFileSync(LOGS + 'dir/a.jsonl'));
+    symlinkSync('../..', join(dir, 'up'));
+    const { account } = await collect([dir], contractPlan());
+    expect(account.files.map((f) => f.path)).toEqual([join(dir, 'a.jsonl')]);
+    expect(account.skipped).toEqual([{ path: join(dir, 'up'), reason: `a link to a directory holding the one named (${realpathSync(top)}), not followed` }]);
+    expect(within('/a/..b/c', '/a')).toBe(true);
+    expect(within('/a/..b', '/a/..b/c')).toBe(false);
+    expect(within('/a', '/a/..b')).toBe(false);
+    expect(within('/a/b', '/a/b')).toBe(true);
+    expect(within('/', '/a')).toBe(false);
+    expect(within('/a', '/')).toBe(true);
   });
 
   it('a path that does not exist is not-found (66), before anything is read', () => {
