@@ -5,6 +5,8 @@ import {
   TESTS_FOR_TYPE,
   canonicalJson,
   columnOf,
+  keysInText,
+  keysInValue,
   loadSpec,
   parseDuration,
   parseSpec,
@@ -315,6 +317,31 @@ describe('parseSpec: every problem names its key and what is allowed', () => {
       expect(err.file).toBe('x.json');
       expect(err.problems.map((p) => p.path)).toEqual(['guardrail', 'stage', 'alpha']);
       expect(err.path).toBe('guardrail');
+    }
+  });
+
+  it('counts a JSON text\'s keys as JSON.parse reads them (the duplicate-key check\'s fast path)', () => {
+    const texts = ['{}', '[]', '1', '"a:b"', '{"a": 1}', '{"a" :\n 1, "b": {"c": [1, {"d": null}], "e": "x\\":y"}}', '{"a\\"b": ":", "c": ["d", ":", {"e": {}}]}', '{"__proto__": {"x": 1}, "é": "\\u0022:"}', '[{"a": 1}, {"a": 2}]'];
+    for (const t of texts) expect(keysInText(t)).toBe(keysInValue(JSON.parse(t)));
+    expect(keysInText('{"a": 1, "a": 2}')).toBe(2);
+    expect(keysInValue(JSON.parse('{"a": 1, "a": 2}'))).toBe(1);
+    expect(keysInText('{"a": {"b": 1, "b": 2}}')).toBe(3);
+    // random documents, written out by JSON.stringify with and without indentation
+    let seed = 7;
+    const rnd = (k: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % k);
+    const chars = ['a', ':', '"', '\\', ' ', ',', '{', '}', '[', ']', '\n', 'é', '\u0000'];
+    const text = (): string => Array.from({ length: rnd(5) }, () => chars[rnd(chars.length)]).join('');
+    const value = (depth: number): unknown => {
+      const k = rnd(depth > 3 ? 3 : 5);
+      if (k === 0) return text();
+      if (k === 1) return rnd(100) - 50;
+      if (k === 2) return [null, true, false][rnd(3)];
+      if (k === 3) return Array.from({ length: rnd(4) }, () => value(depth + 1));
+      return Object.fromEntries(Array.from({ length: rnd(4) }, () => [text(), value(depth + 1)]));
+    };
+    for (let r = 0; r < 500; r++) {
+      const v = value(0);
+      for (const t of [JSON.stringify(v), JSON.stringify(v, null, 2)]) expect(keysInText(t)).toBe(keysInValue(JSON.parse(t)));
     }
   });
 
