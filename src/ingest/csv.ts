@@ -11,8 +11,11 @@
  * line longer than the record limit), lines are split on commas here instead and ASCII cells go to
  * the builder as bytes, as csv-parse would have cut them (no quote: a cell is the bytes between
  * commas; CRLF or LF ends a line; a lone CR is data); a line with other bytes than ASCII goes
- * through the same path as csv-parse's records, as strings. From the first quote on, the rest of
- * the file is csv-parse's, starting at that line.
+ * through the same path as csv-parse's records. From the first quote on, the rest of the file is
+ * csv-parse's, starting at that line. Cells reach the builder as bytes either way (csv-parse's
+ * `encoding: null`), so a value that is not valid UTF-8 stays itself, as in JSON Lines and Arrow
+ * (two Latin-1 user ids are two users); the header's names are decoded. Not in a file that starts
+ * with a UTF-8 BOM: csv-parse then decodes it all (a file that says it is UTF-8).
  * A row with another number of cells than the header is 'wrong-field-count', except the last row
  * of a file that does not end with a newline and has too few cells: that is 'truncated', as is a
  * quoted cell left open by the end of the file.
@@ -74,6 +77,8 @@ export class CsvReader {
       // LF and CRLF, mixed as they come; a lone CR is data (line numbers count LFs)
       record_delimiter: ['\r\n', '\n'],
       max_record_size: MAX_RECORD_BYTES,
+      // cells as bytes: a value that is not valid UTF-8 stays itself, as in JSON Lines and Arrow
+      encoding: null,
     });
     let failure: CsvErrorLike | null = null;
     parser.on('error', (e: CsvErrorLike) => {
@@ -153,28 +158,34 @@ export class CsvReader {
     };
     this.rowsBefore = rowsBefore;
 
-    const handle = (rec: string[]): void => {
+    /**
+     * a record as cells of bytes (csv-parse's, or the fast path's line with bytes other than ASCII),
+     * or of text (csv-parse's, in a file with a BOM: csv-parse then decodes the whole file as UTF-8)
+     */
+    const handle = (rec: Buffer[] | string[]): void => {
       const line = nextLine;
       if (sawQuote) {
         let extra = 0;
         for (let c = 0; c < rec.length; c++) {
           const cell = rec[c]!;
-          let k = cell.indexOf('\n');
+          const lf = typeof cell === 'string' ? '\n' : 0x0a;
+          let k = cell.indexOf(lf as never);
           while (k !== -1) {
             extra++;
-            k = cell.indexOf('\n', k + 1);
+            k = cell.indexOf(lf as never, k + 1);
           }
         }
         nextLine += 1 + extra;
       } else {
         nextLine++;
       }
-      if (rec.length === 1 && rec[0]!.trim() === '') {
+      // (blank as JavaScript's trim has it: Unicode spaces too)
+      if (rec.length === 1 && rec[0]!.toString().trim() === '') {
         builder.blankLine();
         return;
       }
       if (header === null) {
-        setHeader(rec.map((h) => h.trim()));
+        setHeader((rec as (Buffer | string)[]).map((h) => h.toString().trim()));
         return;
       }
       releaseHeld(false);
@@ -187,7 +198,8 @@ export class CsvReader {
         const fs = byColumn[c]!;
         if (fs.length === 0) continue;
         const cell = rec[c]!;
-        for (let k = 0; k < fs.length; k++) builder.setText(fs[k]!, cell, true);
+        if (typeof cell === 'string') for (let k = 0; k < fs.length; k++) builder.setText(fs[k]!, cell, true);
+        else for (let k = 0; k < fs.length; k++) builder.setTextBytes(fs[k]!, cell, 0, cell.length, true);
       }
       builder.finishRow(line);
     };
@@ -273,8 +285,8 @@ export class CsvReader {
         ce[cells++] = end;
         start = nl + 1;
         if (!ascii || header === null) {
-          const rec = new Array<string>(cells);
-          for (let c = 0; c < cells; c++) rec[c] = buf.toString('utf8', cs[c]!, ce[c]!);
+          const rec = new Array<Buffer>(cells);
+          for (let c = 0; c < cells; c++) rec[c] = buf.subarray(cs[c]!, ce[c]!);
           handle(rec);
           continue;
         }
@@ -332,8 +344,8 @@ export class CsvReader {
           if (!sawQuote && chunk.includes(0x22)) sawQuote = true;
           feed(chunk);
         }
-        let rec: string[] | null;
-        while ((rec = parser.read() as string[] | null) !== null) handle(rec);
+        let rec: Buffer[] | string[] | null;
+        while ((rec = parser.read() as Buffer[] | string[] | null) !== null) handle(rec);
         if (failure) fail(failure);
         const ready = builder.take();
         for (let k = 0; k < ready.length; k++) yield ready[k]!;
@@ -345,7 +357,7 @@ export class CsvReader {
       }
       parser.end();
       try {
-        for await (const rec of parser) handle(rec as string[]);
+        for await (const rec of parser) handle(rec as Buffer[] | string[]);
       } catch (e) {
         fail(e as CsvErrorLike);
       }

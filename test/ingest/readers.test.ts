@@ -259,6 +259,51 @@ describe('damaged logs: every row counted, located and explained', () => {
   });
 });
 
+describe('text that is not valid UTF-8', () => {
+  /** the distinct user_id codes of a read, and how many rows it accepted */
+  async function users(path: string): Promise<{ distinct: number; rows: number; texts: string[] }> {
+    const read = readLogs([path], contractPlan());
+    const codes = new Set<number>();
+    const texts: string[] = [];
+    let rows = 0;
+    for await (const b of read.batches) {
+      const col = b.columns.get('user_id')!;
+      if (col.kind !== 'dict') throw new Error('user_id not a dictionary column');
+      for (let i = 0; i < b.length; i++) {
+        codes.add(col.codes[i]!);
+        texts.push(col.dict.values[col.codes[i]!]!);
+      }
+      rows += b.length;
+    }
+    return { distinct: codes.size, rows, texts };
+  }
+
+  it('two Latin-1 ids are two users in CSV (unquoted, quoted, after a quote) as in JSON Lines; a file with a BOM is decoded first', async () => {
+    const dir = mkdtempSync(join(tmp, 'latin1-'));
+    const jos = (b: number) => Buffer.concat([Buffer.from('Jos'), Buffer.from([b])]);
+    // e9 and e8: é and è in Latin-1, each an invalid byte in UTF-8
+    const jsonl = Buffer.concat([
+      Buffer.from('{"model":"champion","user_id":"'), jos(0xe9), Buffer.from('","request_id":"r1"}\n'),
+      Buffer.from('{"model":"challenger","user_id":"'), jos(0xe8), Buffer.from('","request_id":"r2"}\n'),
+      Buffer.from('{"model":"champion","user_id":"Zoë","request_id":"r3"}\n'),
+    ]);
+    writeFileSync(join(dir, 'a.jsonl'), jsonl);
+    const header = Buffer.from('model,user_id,request_id\n');
+    const plain = Buffer.concat([header, Buffer.from('champion,'), jos(0xe9), Buffer.from(',r1\nchallenger,'), jos(0xe8), Buffer.from(',r2\nchampion,Zoë,r3\n')]);
+    writeFileSync(join(dir, 'plain.csv'), plain);
+    // quoted cells: csv-parse's path
+    const quoted = Buffer.concat([header, Buffer.from('champion,"'), jos(0xe9), Buffer.from('",r1\nchallenger,"'), jos(0xe8), Buffer.from('",r2\nchampion,"Zoë",r3\n')]);
+    writeFileSync(join(dir, 'quoted.csv'), quoted);
+    const fromJsonl = await users(join(dir, 'a.jsonl'));
+    expect(fromJsonl).toEqual({ distinct: 3, rows: 3, texts: ['Jos\uFFFD', 'Jos\uFFFD', 'Zoë'] });
+    expect(await users(join(dir, 'plain.csv'))).toEqual(fromJsonl);
+    expect(await users(join(dir, 'quoted.csv'))).toEqual(fromJsonl);
+    // with a BOM csv-parse reads the file as UTF-8 text: the two ids read the same, and are one user
+    writeFileSync(join(dir, 'bom.csv'), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), plain]));
+    expect(await users(join(dir, 'bom.csv'))).toEqual({ ...fromJsonl, distinct: 2 });
+  });
+});
+
 describe('inputs', () => {
   it('directories recursively, sorted, skipping other extensions', async () => {
     const { account, columns } = await collect([LOGS + 'dir'], contractPlan());
