@@ -395,6 +395,9 @@ interface StoreFacts {
   /** the lowest and highest ts (Infinity and -Infinity without one) */
   tMin: number;
   tMax: number;
+  /** ts values present, and those before 2001 or after 2100 (epoch seconds or microseconds read as milliseconds, or a stray value) */
+  tsCount: number;
+  tsOutside: number;
   /** the warning on negative latencies, if any */
   negative: string | null;
   /** units seen, and those seen under both models */
@@ -409,21 +412,30 @@ interface StoreFacts {
 function storeFacts(work: Prepared): StoreFacts {
   const { spec, roles, store, mask } = work;
   const tsCol = roles.ts ? store.columns.get(roles.ts) : undefined;
-  const [tMin, tMax] = tsCol && tsCol.kind === 'number' ? span(tsCol.values) : [Infinity, -Infinity];
+  const [tMin, tMax, tsCount, tsOutside] = tsCol && tsCol.kind === 'number' ? span(tsCol.values) : [Infinity, -Infinity, 0, 0];
   const [seenUnits, crossed] = unitCounts(mask);
-  return { tMin, tMax, negative: negativeLatencies(store, [spec.control, spec.treatment]), seenUnits, crossed };
+  return { tMin, tMax, tsCount, tsOutside, negative: negativeLatencies(store, [spec.control, spec.treatment]), seenUnits, crossed };
 }
 
-/** The lowest and highest of the values (NaN skipped); Infinity and -Infinity when there is none. */
-function span(values: Float64Array): [number, number] {
+/** Epoch milliseconds of 2001-01-01 and 2100-01-01: ts values outside look like seconds or microseconds. */
+const TS_LOW = 978_307_200_000;
+const TS_HIGH = 4_102_444_800_000;
+
+/** The lowest and highest of the ts values (NaN skipped; Infinity and -Infinity when there is none), how many there are, and how many lie outside [TS_LOW, TS_HIGH]. */
+function span(values: Float64Array): [number, number, number, number] {
   let lo = Infinity;
   let hi = -Infinity;
+  let count = 0;
+  let outside = 0;
   for (let i = 0; i < values.length; i++) {
     const t = values[i]!;
+    if (t !== t) continue;
+    count++;
+    if (t < TS_LOW || t > TS_HIGH) outside++;
     if (t < lo) lo = t;
     if (t > hi) hi = t;
   }
-  return [lo, hi];
+  return [lo, hi, count, outside];
 }
 
 /** Units seen (a nonzero mask), and those seen under both models (mask 3). */
@@ -447,11 +459,15 @@ function finish(work: Prepared, account: IngestAccount, opts: EvaluateOptions, r
   const { tMin, tMax } = facts;
   const firstTs = Number.isFinite(tMin) ? tMin : null;
   // epoch milliseconds before 2001 are almost surely epoch seconds (or microseconds far in the future)
-  const tsSuspicious = firstTs !== null && (tMin < 978_307_200_000 || tMax > 4_102_444_800_000);
+  // most ts values before 2001 or after 2100: epoch seconds or microseconds given as milliseconds (the
+  // rollback rule's windows would be wrong); a few: stray values, said in a warning
+  const tsSuspicious = facts.tsOutside > 0 && 2 * facts.tsOutside > facts.tsCount;
 
   const warnings: string[] = [];
   if (tsSuspicious) {
     warnings.push(`ts values run from ${new Date(tMin).toISOString()} to ${new Date(tMax).toISOString()}: they look like epoch seconds or microseconds, but the contract's numeric ts is epoch milliseconds`);
+  } else if (facts.tsOutside > 0) {
+    warnings.push(`${facts.tsOutside} of ${facts.tsCount} ts values lie before 2001 or after 2100 (the data run from ${new Date(tMin).toISOString()} to ${new Date(tMax).toISOString()}): they are analysed as logged; check them`);
   }
   for (const s of account.skipped ?? []) warnings.push(`skipped ${s.path}: ${s.reason}`);
   for (const n of account.notes ?? []) warnings.push(n);
@@ -504,7 +520,7 @@ function finish(work: Prepared, account: IngestAccount, opts: EvaluateOptions, r
     if (tsCol && tsCol.kind === 'number' && field && field.kind === 'number') {
       rollback = evaluateRollback(spec.rollback, tsCol.values, field.values, overall.rows).report;
       if (tsSuspicious) {
-        rollback.reason = `rollback rule not judged: the ts values run from ${new Date(tMin).toISOString()} to ${new Date(tMax).toISOString()}, which looks like epoch seconds (or microseconds) where milliseconds belong; ${rollback.reason}`;
+        rollback.reason = `rollback rule not judged: ${facts.tsOutside} of ${facts.tsCount} ts values lie before 2001 or after 2100 (from ${new Date(tMin).toISOString()} to ${new Date(tMax).toISOString()}), which looks like epoch seconds (or microseconds) where milliseconds belong`;
         rollback.triggered = false;
         rollback.triggered_at = null;
         for (const w of rollback.windows) w.status = 'insufficient';

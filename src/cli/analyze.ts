@@ -1,5 +1,5 @@
 /** `abtool analyze <logs...> --spec FILE`: the report and an exit code a CI job gates on. */
-import { writeFileSync } from 'node:fs';
+import { realpathSync, statSync, writeFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { Option, type Command } from 'commander';
 import { collect, type ColumnStore } from '../analysis/aggregate.js';
@@ -9,6 +9,8 @@ import { readLock } from '../analysis/lock.js';
 import { buildReadPlan } from '../analysis/readPlan.js';
 import { SpecError, columnOf, type ExperimentSpec } from '../analysis/spec.js';
 import { THREADED_MIN_BYTES, checkAccount, checkStrictLimit, parseMaxBadRows, readLogs } from '../ingest/index.js';
+import { within } from '../ingest/open.js';
+import { formatFromName } from '../ingest/sniff.js';
 import { loadDistributions } from '../core/distributions.js';
 import type { Report } from '../report/model.js';
 import { parseCount, parseNumber } from './args.js';
@@ -145,11 +147,41 @@ function phase(name: string): void {
   process.stderr.write(`abtool: ${name} done at ${at.toFixed(0)} ms (cpu ${cpu.toFixed(0)} ms, sys ${(u.systemCPUTime / 1000).toFixed(0)} ms, ${u.minorPageFault} page faults)\n`);
 }
 
+/**
+ * --output naming a file the run reads (a log named, a log in a directory named, the spec) would
+ * replace it with the report: a usage error, before anything is read. Compared by real path, so a
+ * link or another spelling of the same file counts.
+ */
+function checkOutputIsNoInput(output: string, logs: readonly string[], spec: string): void {
+  const real = (p: string): string | null => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return null;
+    }
+  };
+  const out = real(output);
+  if (out === null) return;
+  const clash = (what: string): never => {
+    throw usageError(`--output ${output} is ${what}: the report would replace it; write it elsewhere`);
+  };
+  if (out === real(spec)) clash(`the spec (${spec})`);
+  for (const log of logs) {
+    if (log === '-') continue;
+    const r = real(log);
+    if (r === null) continue;
+    if (r === out) clash(`a log read (${log})`);
+    // a log in a directory named (a file there with a log's extension)
+    if (statSync(r, { throwIfNoEntry: false })?.isDirectory() && formatFromName(out) !== null && within(out, r)) clash(`a log in the directory read (${log})`);
+  }
+}
+
 async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number> {
   if (!opts.spec) throw usageError('--spec <file> is required (the pre-registered experiment spec)');
   const format = (opts.format ?? (process.stdout.isTTY ? 'table' : 'json')) as Format;
   if (!(FORMATS as readonly string[]).includes(format)) throw usageError(`--format must be one of ${FORMATS.join(', ')} (got "${opts.format}")`);
   if (opts.output !== undefined && opts.output.trim() === '') throw usageError('--output needs a file name (got an empty one); leave it out to write the report to stdout');
+  if (opts.output !== undefined) checkOutputIsNoInput(opts.output, logs, opts.spec);
   const seed = parseCount('--seed', opts.seed);
   const resamples = parseNumber('--resamples', opts.resamples, { min: 100, max: 10_000_000, integer: true });
   const maxBadRows = parseMaxBadRows('--max-bad-rows', opts.maxBadRows);

@@ -45,14 +45,17 @@ export interface SampleOptions {
   json?: boolean;
 }
 
-/** Adds --a, --b, --alternative, --confidence and --json to a two-sample procedure. */
-export function twoSampleCommand(stats: Command, name: string, description: string): Command {
+/**
+ * Adds --a, --b, --alternative, --confidence and --json to a two-sample procedure. `alternatives`:
+ * what greater and less mean, when not "treatment larger" and "smaller" (ks: scipy's CDF convention).
+ */
+export function twoSampleCommand(stats: Command, name: string, description: string, alternatives = 'two-sided | greater (treatment larger) | less'): Command {
   return stats
     .command(name)
     .description(description)
     .option('--a <file>', 'control sample: one number per line')
     .option('--b <file>', 'treatment sample: one number per line')
-    .addOption(new Option('--alternative <alt>', 'two-sided | greater (treatment larger) | less').default('two-sided'))
+    .addOption(new Option('--alternative <alt>', alternatives).default('two-sided'))
     .option('--confidence <level>', 'confidence level of the interval', '0.95')
     .option('--json', 'print one JSON object');
 }

@@ -2,9 +2,10 @@
  * End to end through the built CLI: one fixture per situation (fixtures/examples/, made by
  * generate.mjs), checking the decision, its reasons and the exit code (CONTRACT sections 3-4).
  */
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { ROOT } from '../helpers/reference.js';
@@ -99,6 +100,19 @@ describe('abtool analyze: one fixture per situation', () => {
     const breaches = j.rollback.windows.filter((w: any) => w.status === 'breach');
     expect(breaches[0].start).toBe('2026-11-02T09:20:00.000Z');
     expect(j.reasons.join(' ')).toMatch(/rollback fired/);
+  });
+
+  it('one stray timestamp (1970) among a canary\'s does not stop the rollback rule from being judged: it still fires, with a warning naming the stray value', () => {
+    const rows = gunzipSync(readFileSync(logOf('canary-slow'))).toString('utf8');
+    const stray = JSON.stringify({ ts: 0, request_id: 'stray-1', user_id: 'u-stray', model: 'champion', country: 'DE', latency_ms: 30, error: false, converted: 0 });
+    const log = join(mkdtempSync(join(tmpdir(), 'stray-')), 'logs.jsonl');
+    writeFileSync(log, rows + stray + '\n');
+    const j = runCli(['analyze', log, '--spec', join(ex('canary-slow'), 'spec.json'), '--format', 'json', '--quiet']).json();
+    expect(j.rollback.triggered).toBe(true);
+    expect(j.rollback.triggered_at).toBe('2026-11-02T09:25:00.000Z');
+    expect(j.rollback.reason).not.toMatch(/not judged/);
+    expect(j.warnings.join(' ')).toMatch(/^1 of \d+ ts values lie before 2001 or after 2100 \(the data run from 1970-01-01T00:00:00\.000Z to 2026-11-02T/m);
+    expect(j.decision).toBe('no-go');
   });
 
   it('a healthy canary does not roll back', () => {
@@ -371,6 +385,34 @@ describe('abtool analyze: edge cases found in review', () => {
     expect(j.warnings.join(' ')).toMatch(/look like epoch seconds/);
     expect(j.rollback.triggered).toBe(false);
     expect(j.decision).not.toBe('go');
+  });
+
+  it('--output naming a file the run reads (a log, a log in a directory read, the spec) is a usage error, and the file is left as it was', () => {
+    const d = mkdtempSync(join(tmpdir(), 'clobber-'));
+    const logs = join(d, 'logs');
+    mkdirSync(logs);
+    const log = join(logs, 'a.jsonl');
+    copyFileSync(logOf('ab-win'), log);
+    const spec = join(d, 'spec.json');
+    copyFileSync(join(ex('ab-win'), 'spec.json'), spec);
+    const before = [readFileSync(log, 'utf8'), readFileSync(spec, 'utf8')];
+    const cases: [string[], string, RegExp][] = [
+      [[log], log, /--output .*a\.jsonl is a log read \(.*a\.jsonl\): the report would replace it; write it elsewhere/],
+      [[log], spec, /--output .*spec\.json is the spec \(.*spec\.json\)/],
+      [[logs], log, /--output .*a\.jsonl is a log in the directory read \(.*logs\)/],
+      // another spelling of the same file
+      [[log], join(logs, '..', 'logs', 'a.jsonl'), /is a log read/],
+    ];
+    for (const [inputs, output, message] of cases) {
+      const r = runCli(['analyze', ...inputs, '--spec', spec, '--format', 'json', '--output', output]);
+      expect(r.code).toBe(64);
+      expect(r.stderr).toMatch(message);
+    }
+    expect([readFileSync(log, 'utf8'), readFileSync(spec, 'utf8')]).toEqual(before);
+    // a report beside the logs, in the directory read, is fine (not a log's extension), and read next time as nothing
+    const ok = runCli(['analyze', logs, '--spec', spec, '--format', 'json', '--output', join(logs, 'report.json')]);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(logs, 'report.json'), 'utf8')).decision).toBe('go');
   });
 
   it('an output file that cannot be written is a usage error naming it, not an internal error', () => {

@@ -11,7 +11,12 @@ interface KsCliOptions extends SampleOptions {
 const STATISTIC_NAME = { 'two-sided': 'D', greater: 'D+', less: 'D-' } as const;
 
 export function register(stats: Command): void {
-  twoSampleCommand(stats, 'ks', 'two-sample Kolmogorov-Smirnov test: do the two distributions differ?')
+  twoSampleCommand(
+    stats,
+    'ks',
+    'two-sample Kolmogorov-Smirnov test: do the two distributions differ?',
+    "two-sided | greater (treatment's CDF above control's: its values smaller, scipy's convention) | less",
+  )
     .addOption(
       new Option('--method <method>', 'p-value: auto (exact up to 10000 per sample, as scipy) | exact | asymp')
         .choices(KS_METHODS)
