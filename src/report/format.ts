@@ -3,7 +3,20 @@ import type { Decision, MetricReport, SegmentReport } from './model.js';
 
 export function segmentName(s: SegmentReport): string {
   const e = Object.entries(s.segment);
-  return e.length ? e.map(([k, v]) => `${k}=${v}`).join(', ') : 'overall';
+  return e.length ? printable(e.map(([k, v]) => `${k}=${v}`).join(', ')) : 'overall';
+}
+
+/**
+ * Text from the logs with its control characters written out (`\n`, `\u001b`...): a segment value
+ * holding an escape sequence or a carriage return must not drive the terminal or break a table.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
 }
 
 export function value(m: MetricReport, v: number | null): string {

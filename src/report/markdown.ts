@@ -2,14 +2,14 @@
  * `--format markdown`: a pull-request comment or CI job summary, at most a screen long: the decision,
  * one table of metrics per segment, trust checks; details folded in <details>.
  */
-import { DECISION_TEXT, change, interval, pValues, pct, segmentName, value } from './format.js';
+import { DECISION_TEXT, change, interval, pValues, pct, printable, segmentName, value } from './format.js';
 import type { Decision, Report } from './model.js';
 
 const ICON = { go: '✅', 'no-go': '⛔', inconclusive: '⚠️', invalid: '🚫' } as const satisfies Record<Decision, string>;
 
-/** Text from the data (segment values, names, reasons) must not turn into markup. */
+/** Text from the data (segment values, names, reasons) must not turn into markup, nor its control characters reach a terminal. */
 const esc = (s: string) =>
-  s
+  printable(s.replace(/\r?\n/g, ' '))
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

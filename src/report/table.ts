@@ -1,6 +1,6 @@
 /** `--format table`: the decision first, then one row per metric and segment, then trust and input. */
 import Table from 'cli-table3';
-import { DECISION_TEXT, change, interval, pValues, pct, segmentName, value } from './format.js';
+import { DECISION_TEXT, change, interval, pValues, pct, printable, segmentName, value } from './format.js';
 import type { Decision, Report } from './model.js';
 
 const COLOR = { go: '\x1b[32m', 'no-go': '\x1b[31m', inconclusive: '\x1b[33m', invalid: '\x1b[35m' } as const satisfies Record<Decision, string>;
@@ -12,7 +12,7 @@ export function renderTable(r: Report, color = false): string {
   out.push(`${r.spec.name} (${r.spec.stage}): ${r.spec.treatment} vs ${r.spec.control}`);
   out.push('');
   out.push(c(r.decision, `DECISION: ${DECISION_TEXT[r.decision]}`));
-  for (const reason of r.reasons) out.push(`  - ${reason}`);
+  for (const reason of r.reasons) out.push(`  - ${printable(reason)}`);
   out.push('');
 
   if (r.segments.some((s) => s.metrics.length)) {
@@ -30,7 +30,7 @@ export function renderTable(r: Report, color = false): string {
   const seg = new Table({ head: ['segment', 'decision', 'units (c / t)', 'why'], style, colWidths: [20, 14, 18, 70], wordWrap: true });
   for (const s of r.segments) {
     const units = Object.values(s.units).join(' / ');
-    seg.push([segmentName(s), c(s.decision, s.decision), units, s.reasons.join('\n')]);
+    seg.push([segmentName(s), c(s.decision, s.decision), units, s.reasons.map(printable).join('\n')]);
   }
   out.push(seg.toString());
 
@@ -73,7 +73,7 @@ export function renderTable(r: Report, color = false): string {
 
   out.push('');
   const inp = r.input;
-  for (const w of r.warnings) out.push(`warning: ${w}`);
+  for (const w of r.warnings) out.push(`warning: ${printable(w)}`);
   out.push(`input: ${inp.rows_read} rows used, ${inp.rows_rejected} rejected (${pct(inp.rows_seen ? inp.rows_rejected / inp.rows_seen : 0)}) from ${inp.files.length} file(s)`);
   if (inp.rows_excluded) out.push(`  - ${inp.rows_excluded} accepted rows of units seen under both models were excluded`);
   for (const [reason, v] of Object.entries(inp.rejections)) {

@@ -164,6 +164,22 @@ describe('abtool analyze: one fixture per situation', () => {
     expect(j.trust.preregistration.status).toBe('not-registered');
   });
 
+  it('control characters from the logs (a segment value with a newline, a carriage return, an escape sequence) are written out in table and markdown, not sent to the terminal', () => {
+    const d = mkdtempSync(join(tmpdir(), 'ctrl-'));
+    const lines: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      lines.push(JSON.stringify({ ts: '2026-11-02T09:00:00Z', request_id: `r${i}`, user_id: `u${i}`, model: i % 2 ? 'challenger' : 'champion', country: i % 3 ? 'DE' : 'line\nbreak\r\u001b[31mred\u0007', converted: i % 5 ? 0 : 1, latency_ms: 30, error: false }));
+    }
+    writeFileSync(join(d, 'l.jsonl'), lines.join('\n') + '\n');
+    const spec = { ...JSON.parse(readFileSync(join(ex('ab-win'), 'spec.json'), 'utf8')), segments: ['country'] };
+    writeFileSync(join(d, 'spec.json'), JSON.stringify(spec));
+    for (const format of ['table', 'markdown']) {
+      const r = runCli(['analyze', join(d, 'l.jsonl'), '--spec', join(d, 'spec.json'), '--format', format, '--quiet']);
+      expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+      expect(r.stdout).toContain(format === 'table' ? 'country=line\\nbreak\\r\\u001b[31mred\\u0007' : 'country=line\\\\nbreak\\\\r\\\\u001b\\[31mred\\\\u0007');
+    }
+  });
+
   it('table and markdown formats put the decision first', () => {
     const t = runCli(['analyze', logOf('ab-win'), '--spec', join(ex('ab-win'), 'spec.json'), '--format', 'table', '--quiet']);
     expect(t.code).toBe(0);
