@@ -163,7 +163,9 @@ export function power(design: Design, nControl: number, nTreatment = design.rati
 /** ceil, forgiving the last-bit error of a product that should be a whole number (1.1 * 100 = 110.00000000000001). */
 export function ceilWhole(x: number): number {
   const r = Math.round(x);
-  return Math.abs(x - r) <= 1e-9 * Math.max(1, Math.abs(x)) ? r : Math.ceil(x);
+  // a whole number off by a few units in the last place (0.1 * 70 = 7.000000000000001) stays whole;
+  // a relative 1e-9 here rounded 156977594687.095 down, below the n it was to cover
+  return Math.abs(x - r) <= 64 * Number.EPSILON * Math.max(1, Math.abs(x)) ? r : Math.ceil(x);
 }
 
 /**

@@ -344,6 +344,10 @@ describe('argument checks name the argument', () => {
   }
   it('ceilWhole forgives the last bit of a whole product only', () => {
     expect(ceilWhole(1.1 * 100)).toBe(110);
+    expect(ceilWhole(0.1 * 70)).toBe(7);
+    // a large n with a fraction well above the last bit is rounded up (a relative 1e-9 rounded it down)
+    expect(ceilWhole(156977594687.09543)).toBe(156977594688);
+    expect(sampleSize({ kind: 'mean', sd: 1, mde: 1e-5, alpha: 0.05, ratio: 1, alternative: 'two-sided' }, 0.8)).toMatchObject({ nControl: 156977594688, nTreatment: 156977594688 });
     expect(ceilWhole(3.0001)).toBe(4);
     expect(Math.ceil(1.1 * 100)).toBe(111); // why ceilWhole exists: 1.1 * 100 = 110.00000000000001
   });
