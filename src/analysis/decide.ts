@@ -95,6 +95,12 @@ export interface ToleranceBound {
   relative: number | null;
 }
 
+/**
+ * A guardrail's verdict (CONTRACT section 3): pass when the interval's bound in the bad direction
+ * stays within the tolerated change; fail when the point estimate is beyond it and the interval
+ * excludes no change; else inconclusive. `pAdjusted` (the segments' adjusted p-value) is shown only
+ * when the statistics have no p-value of their own: the interval decides.
+ */
 export function guardrailVerdict(
   metric: GuardrailMetric,
   s: MetricStats,
@@ -134,13 +140,17 @@ export function guardrailVerdict(
   const harm = bad * est;
   const worst = bad === 1 ? hi : lo === null ? null : -lo;
   const best = bad === 1 ? lo : hi === null ? null : -hi;
-  const base = describe(metric, s, 1 - alpha, pAdjusted);
+  // the p-value that goes with the interval judged (not the segments' adjusted one, which the report lists beside it)
+  const base = describe(metric, s, 1 - alpha, s.pValue ?? pAdjusted);
   const tolText = tol.kind === 'relative' ? `${(100 * tol.max).toFixed(1)}%` : formatChange(metric.type, tol.max).replace(/^\+/, '');
   const worse = metric.direction === 'decrease' ? 'higher' : 'lower';
   if (worst !== null && worst <= limit) {
     return { verdict: 'pass', reason: `${base}: at worst ${tolText} ${worse} is tolerated, and the interval stays within it`, tolerance };
   }
-  const significant = best !== null && best > 0 && (pAdjusted === null || pAdjusted < alpha);
+  // significant harm: the interval excludes no change (CONTRACT section 3), in a segment too: the
+  // correction across segments keeps a primary from winning by chance in one of many segments; a
+  // guardrail's harm is not discounted for the segments looked at
+  const significant = best !== null && best > 0;
   if (harm > limit && significant) {
     return { verdict: 'fail', reason: `${base}: significantly ${worse}, beyond the tolerated ${tolText}`, tolerance };
   }

@@ -62,6 +62,13 @@ describe('guardrail verdict (non-inferiority against the tolerated change)', () 
     expect(v.reason).toMatch(/significantly higher/);
     expect(v.tolerance.absolute).toBeCloseTo(20, 12);
   });
+  it('in a segment, the interval decides: significant harm beyond the tolerance fails even when the p-value adjusted across segments is above alpha (CONTRACT section 3), and the reason gives the p-value of that interval', () => {
+    const v = guardrailVerdict(errors, stats({ controlValue: 0.005, estimate: 0.0225, ci: [0.00255, 0.0425], pValue: 0.025 }), 0.051, 0.05);
+    expect(v.verdict).toBe('fail');
+    expect(v.reason).toMatch(/p = 0\.025\b.*significantly higher/);
+    // a pass is judged by the same interval
+    expect(guardrailVerdict(errors, stats({ controlValue: 0.01, estimate: 0.001, ci: [-0.002, 0.004], pValue: 0.4 }), 0.9, 0.05).verdict).toBe('pass');
+  });
   it('inconclusive when the interval straddles the tolerance', () => {
     expect(guardrailVerdict(latency, stats({ controlValue: 100, estimate: 10, relativeCi: [-0.05, 0.3] }), 0.3, 0.05).verdict).toBe('inconclusive');
     // beyond the tolerance but not significant
