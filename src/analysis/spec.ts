@@ -49,6 +49,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parseDocument, type YAMLError } from 'yaml';
+import { JsonLineScanner, SCAN_MALFORMED } from '../ingest/jsonScan.js';
 
 export type Stage = 'shadow' | 'canary' | 'ab';
 export type MetricType = 'proportion' | 'mean' | 'rank' | 'quantile';
@@ -661,7 +662,14 @@ function parseJson(text: string, fileName: string): unknown {
   } catch (e) {
     const msg = (e as Error).message;
     const m = /at position (\d+)/.exec(msg);
-    const located = m ? `${msg.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+/, '')} at ${lineColumn(text, Number(m[1]))}` : msg;
+    // V8 names no position for some errors ("Unexpected token ',', ..."gments": [,... is not valid
+    // JSON"): the JSON Lines scanner, which accepts what JSON.parse accepts, finds it
+    const at = m ? Number(m[1]) : syntaxErrorAt(text);
+    const what = msg
+      .replace(/\s*\(line \d+ column \d+\)/, '')
+      .replace(/ in JSON at position \d+/, '')
+      .replace(/, (\.\.\.)?"[\s\S]*$/, '');
+    const located = at !== null ? `${what} at ${lineColumn(text, at)}` : msg;
     throw new SpecError(fileName, [{ path: '', message: `not valid JSON: ${located}` }]);
   }
   // a pre-registration must not have duplicate keys; JSON.parse keeps the last of each, so there is
@@ -671,6 +679,14 @@ function parseJson(text: string, fileName: string): unknown {
   const dups = parseDocument(text, { uniqueKeys: true }).errors.filter((e) => e.code === 'DUPLICATE_KEY');
   if (dups.length > 0) throw new SpecError(fileName, dups.map((e) => ({ path: '', message: duplicateKeyMessage(text, e) })));
   return doc;
+}
+
+/** Where a JSON text stops being JSON (a character index), as the JSON Lines scanner finds it; null if it finds no error. */
+function syntaxErrorAt(text: string): number | null {
+  const bytes = Buffer.from(text, 'utf8');
+  const scanner = new JsonLineScanner([]);
+  if (scanner.scan(bytes, 0, bytes.length) !== SCAN_MALFORMED) return null;
+  return bytes.subarray(0, scanner.errorAt).toString('utf8').length;
 }
 
 /** The number of object keys in a JSON text that JSON.parse accepts: its strings followed by a colon. */

@@ -348,6 +348,9 @@ describe('parseSpec: every problem names its key and what is allowed', () => {
   it('syntax errors are located; duplicate keys are errors in JSON and YAML; empty and non-object documents', () => {
     expect(problems('{"stage": "ab",\n "control": "A",\n}', 'x.json')).toEqual([expect.stringMatching(/^x\.json: not valid JSON: .* at line 3, column 1$/)]);
     expect(problems('{"stage": "ab", "stage": "canary"}', 'x.json')).toEqual(['x.json: duplicate key "stage" at line 1, column 17: a key may appear only once']);
+    // errors V8 gives no position for are located too (by the JSON Lines scanner)
+    expect(problems('{\n  "stage": "ab",\n  "segments": [,\n]}', 'x.json')).toEqual(["x.json: not valid JSON: Unexpected token ',' at line 3, column 16"]);
+    expect(problems('{"stage": "é", "x": }', 'x.json')).toEqual(["x.json: not valid JSON: Unexpected token '}' at line 1, column 21"]);
     expect(problems('stage: ab\ncontrol: A\nstage: canary\n')).toEqual(['experiment.yaml: duplicate key "stage" at line 3, column 1: a key may appear only once']);
     expect(problems('stage: [ab\n')[0]).toMatch(/^experiment\.yaml: not valid YAML: .*line 2, column 1$/);
     expect(problems('  \n')).toEqual(['experiment.yaml: the spec is empty (expected an object with stage, control, treatment, ...)']);
