@@ -324,6 +324,11 @@ export class BatchBuilder {
   }
 
   /** A note on the input for the report's warnings (IngestAccount.notes), kept once. */
+  /** A note about the file being read, its name first (see note). */
+  noteFile(message: string): void {
+    this.note(`${this.fileName}: ${message}`);
+  }
+
   note(message: string): void {
     const notes = (this.account.notes ??= []);
     if (!notes.includes(message)) notes.push(message);

@@ -96,6 +96,9 @@ export class JsonLineScanner {
   errorAt = 0;
   error = '';
 
+  /** the first requested field the last scanned line names twice (its value is the last, as JSON.parse has it), or -1 */
+  dupField = -1;
+
   /** per requested field of the last scanned line: a number's value, when the scan computed it (NaN: not) */
   readonly num: Float64Array;
 
@@ -148,6 +151,7 @@ export class JsonLineScanner {
    */
   scan(buf: Uint8Array, s: number, e: number): number {
     this.tok.fill(TOK_ABSENT);
+    this.dupField = -1;
     let i = s;
     while (i < e && isWs(buf[i]!)) i++;
     if (i === e) return SCAN_BLANK;
@@ -210,6 +214,7 @@ export class JsonLineScanner {
           }
           for (let k = 0; k < fields.length; k++) {
             const f = fields[k]!;
+            if (this.tok[f] !== TOK_ABSENT && this.dupField < 0) this.dupField = f;
             this.tok[f] = t;
             this.vs[f] = a;
             this.ve[f] = b;

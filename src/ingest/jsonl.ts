@@ -135,6 +135,8 @@ export class JsonlReader {
       }
       return;
     }
+    // a key named twice in one line: the last value is read, as JSON.parse reads it, and the report says so
+    if (sc.dupField >= 0) builder.noteFile(`lines name the field "${builder.fields[sc.dupField]!.source}" more than once: the last value of each line is read, as JSON.parse reads it`);
     const tok = sc.tok;
     const vs = sc.vs;
     const ve = sc.ve;

@@ -259,6 +259,20 @@ describe('damaged logs: every row counted, located and explained', () => {
   });
 });
 
+describe('a JSON Lines line naming a field twice', () => {
+  it('reads the last value, as JSON.parse does, and notes it once per file and field', async () => {
+    const p = write('dup-key.jsonl', [
+      '{"model":"champion","user_id":"u1","converted":0,"converted":1}',
+      '{"model":"challenger","user_id":"u2","converted":1}',
+      '{"model":"champion","user_id":"u3","converted":1,"converted":0}',
+    ].join('\n') + '\n');
+    const { account, columns } = await collect([p], contractPlan());
+    expect(columns.converted).toEqual([1, 1, 0]);
+    expect(account.notes).toEqual([`${p}: lines name the field "converted" more than once: the last value of each line is read, as JSON.parse reads it`]);
+    expect(account.rowsRead).toBe(3);
+  });
+});
+
 describe('text that is not valid UTF-8', () => {
   /** the distinct user_id codes of a read, and how many rows it accepted */
   async function users(path: string): Promise<{ distinct: number; rows: number; texts: string[] }> {
