@@ -14,6 +14,29 @@ const a = file('a.txt', '1\n4\n2\n8\n5\n');
 const b = file('b.txt', '3\n9\n7\n6\n8\n10\n');
 
 describe('abtool stats (built CLI)', () => {
+  it('every procedure\'s --json has the contract\'s keys statistic, p_value, estimate and ci (null where the procedure has none)', () => {
+    const d = mkdtempSync(join(tmpdir(), 'keys-'));
+    writeFileSync(join(d, 'a.txt'), '1\n2\n3\n4\n5\n6\n');
+    writeFileSync(join(d, 'b.txt'), '3\n4\n5\n6\n7\n9\n');
+    const ab = ['--a', join(d, 'a.txt'), '--b', join(d, 'b.txt'), '--json'];
+    const runs = [
+      ['ztest', '--control', '10/100', '--treatment', '20/100', '--json'],
+      ['welch', ...ab],
+      ['mannwhitney', ...ab],
+      ['ks', ...ab],
+      ['bootstrap', ...ab, '--statistic', 'mean', '--resamples', '200', '--seed', '1'],
+      ['wilson', '--successes', '5', '--trials', '20', '--json'],
+      ['srm', '--observed', '5012,4988', '--weights', '0.5,0.5', '--json'],
+      ['adjust', '--p-values', '0.01,0.04,0.2', '--method', 'holm', '--json'],
+    ];
+    for (const args of runs) {
+      const r = runCli(['stats', ...args]);
+      expect(r.code, args[0]).toBe(0);
+      const j = r.json();
+      for (const key of ['statistic', 'p_value', 'estimate', 'ci', 'method']) expect(Object.keys(j), `${args[0]}: ${key}`).toContain(key);
+    }
+  });
+
   it('ztest --json has the contract keys and R numbers', () => {
     const r = runCli(['stats', 'ztest', '--control', '65/500', '--treatment', '45/500', '--json']);
     expect(r.code).toBe(0);

@@ -39,7 +39,7 @@ Example:
       print(
         {
           title: `p-value adjustment (${method}, alpha ${alpha})`,
-          json: { adjusted: r.adjusted, reject: r.reject, method, alpha },
+          json: { statistic: null, p_value: null, estimate: null, ci: null, adjusted: r.adjusted, reject: r.reject, method, alpha }, // (CONTRACT section 5's keys: null, one procedure over many p-values)
           rows: p.map((v, i) => [`p${i + 1} = ${v}`, `${r.adjusted[i]} ${r.reject[i] ? '(reject)' : ''}`] as const),
         },
         opts,

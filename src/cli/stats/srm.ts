@@ -48,6 +48,9 @@ Example:
           json: {
             statistic: r.statistic,
             p_value: r.pValue,
+            // (CONTRACT section 5's keys: no difference to estimate, no interval)
+            estimate: null,
+            ci: null,
             df: r.df,
             observed: r.observed,
             expected: r.expected,

@@ -39,7 +39,7 @@ Example:
       print(
         {
           title: r.method,
-          json: { rate: r.rate, ci: ciArray(r.ci), successes, trials, confidence, method: r.method },
+          json: { statistic: null, p_value: null, estimate: null, rate: r.rate, ci: ciArray(r.ci), successes, trials, confidence, method: r.method }, // (no test: CONTRACT section 5's keys are null)
           rows: [
             ['rate', `${successes}/${trials} = ${r.rate}`],
             [`${confidence * 100}% interval`, ciArray(r.ci)],
