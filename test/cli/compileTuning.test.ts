@@ -6,12 +6,13 @@
  * threaded.test.ts and relaunch.test.ts for the runs that start threads).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ownChoice, SYNC_COMPILE_FLAGS, syncCompileWanted } from '../../src/cli/compileTuning.js';
 import { THREADED_MIN_BYTES } from '../../src/ingest/prestart.js';
+import { writeBigLog } from '../helpers/bigLog.js';
 import { ROOT } from '../helpers/reference.js';
 
 const EXAMPLE = `${ROOT}fixtures/examples/ab-win`;
@@ -62,13 +63,7 @@ describe('compiling hot code in its own thread', () => {
     let big = '';
     beforeAll(() => {
       dir = mkdtempSync(join(tmpdir(), 'compile-'));
-      // past THREADED_MIN_BYTES: the example's rows again and again, each copy with its own request ids
-      const rows = readFileSync(`${EXAMPLE}/logs.jsonl`, 'utf8');
-      big = join(dir, 'big.jsonl');
-      const fd = openSync(big, 'w');
-      let bytes = 0;
-      for (let k = 0; bytes < THREADED_MIN_BYTES + 1024; k++) bytes += writeSync(fd, rows.replaceAll('"request_id":"', `"request_id":"c${k}-`));
-      closeSync(fd);
+      big = writeBigLog(join(dir, 'big.jsonl'), THREADED_MIN_BYTES + 1024);
       mkdirSync(join(dir, 'nested', 'logs'), { recursive: true });
       symlinkSync(big, join(dir, 'nested', 'logs', 'big.jsonl'));
     });

@@ -4,11 +4,12 @@
  * the launching process reaching the child (no orphan left running).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { faultMicros, MALLOC_TUNABLES, RELAUNCH_MIN_BYTES, relaunchWanted, SLOW_FAULT_MICROS } from '../../src/cli/relaunch.js';
+import { writeBigLog } from '../helpers/bigLog.js';
 import { ROOT } from '../helpers/reference.js';
 
 const EXAMPLE = `${ROOT}fixtures/examples/ab-win`;
@@ -33,13 +34,8 @@ let hook = '';
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'relaunch-'));
-  // a JSON Lines log past RELAUNCH_MIN_BYTES: the example's rows again and again, each copy with its own request ids
-  const rows = readFileSync(`${EXAMPLE}/logs.jsonl`, 'utf8');
-  big = join(dir, 'big.jsonl');
-  const fd = openSync(big, 'w');
-  let bytes = 0;
-  for (let k = 0; bytes < RELAUNCH_MIN_BYTES + 1024; k++) bytes += writeSync(fd, rows.replaceAll('"request_id":"', `"request_id":"c${k}-`));
-  closeSync(fd);
+  // a JSON Lines log past RELAUNCH_MIN_BYTES
+  big = writeBigLog(join(dir, 'big.jsonl'), RELAUNCH_MIN_BYTES + 1024);
   // preloaded into every process: its pid and GLIBC_TUNABLES, one line each (main threads only)
   hook = join(dir, 'hook.cjs');
   writeFileSync(
