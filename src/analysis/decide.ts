@@ -97,9 +97,10 @@ export interface ToleranceBound {
 
 /**
  * A guardrail's verdict (CONTRACT section 3): pass when the interval's bound in the bad direction
- * stays within the tolerated change; fail when the point estimate is beyond it and the interval
- * excludes no change; else inconclusive. `pAdjusted` (the segments' adjusted p-value) is shown only
- * when the statistics have no p-value of their own: the interval decides.
+ * stays within the tolerated change; fail when the point estimate is beyond it and the harm is
+ * significant: the interval excludes no change and the test's own (unadjusted) p-value is below
+ * alpha; else inconclusive. `pAdjusted` (the segments' adjusted p-value) stands in only when the
+ * statistics have no p-value of their own.
  */
 export function guardrailVerdict(
   metric: GuardrailMetric,
@@ -140,17 +141,20 @@ export function guardrailVerdict(
   const harm = bad * est;
   const worst = bad === 1 ? hi : lo === null ? null : -lo;
   const best = bad === 1 ? lo : hi === null ? null : -hi;
-  // the p-value that goes with the interval judged (not the segments' adjusted one, which the report lists beside it)
+  // the test's own p-value (not the segments' adjusted one, which the report lists beside it)
   const base = describe(metric, s, 1 - alpha, s.pValue ?? pAdjusted);
   const tolText = tol.kind === 'relative' ? `${(100 * tol.max).toFixed(1)}%` : formatChange(metric.type, tol.max).replace(/^\+/, '');
   const worse = metric.direction === 'decrease' ? 'higher' : 'lower';
   if (worst !== null && worst <= limit) {
     return { verdict: 'pass', reason: `${base}: at worst ${tolText} ${worse} is tolerated, and the interval stays within it`, tolerance };
   }
-  // significant harm: the interval excludes no change (CONTRACT section 3), in a segment too: the
+  // significant harm: the interval excludes no change (CONTRACT section 3), and the test's own
+  // p-value agrees (an interval and a test can disagree at the edge: a delta-method relative interval
+  // or an unpooled one against a pooled, continuity-corrected test). In a segment too, unadjusted: the
   // correction across segments keeps a primary from winning by chance in one of many segments; a
   // guardrail's harm is not discounted for the segments looked at
-  const significant = best !== null && best > 0;
+  const p = s.pValue ?? pAdjusted;
+  const significant = best !== null && best > 0 && (p === null || p < alpha);
   if (harm > limit && significant) {
     return { verdict: 'fail', reason: `${base}: significantly ${worse}, beyond the tolerated ${tolText}`, tolerance };
   }

@@ -459,13 +459,14 @@ function finish(work: Prepared, account: IngestAccount, opts: EvaluateOptions, r
   const { tMin, tMax } = facts;
   const firstTs = Number.isFinite(tMin) ? tMin : null;
   // epoch milliseconds before 2001 are almost surely epoch seconds (or microseconds far in the future)
-  // most ts values before 2001 or after 2100: epoch seconds or microseconds given as milliseconds (the
-  // rollback rule's windows would be wrong); a few: stray values, said in a warning
-  const tsSuspicious = facts.tsOutside > 0 && 2 * facts.tsOutside > facts.tsCount;
+  // more than 1% of the ts values before 2001 or after 2100: epoch seconds or microseconds given as
+  // milliseconds, in all the logs or some (the rollback rule's windows would be wrong); fewer: stray
+  // values, said in a warning
+  const tsSuspicious = facts.tsOutside > 0 && 100 * facts.tsOutside > facts.tsCount;
 
   const warnings: string[] = [];
   if (tsSuspicious) {
-    warnings.push(`ts values run from ${new Date(tMin).toISOString()} to ${new Date(tMax).toISOString()}: they look like epoch seconds or microseconds, but the contract's numeric ts is epoch milliseconds`);
+    warnings.push(`${facts.tsOutside} of ${facts.tsCount} ts values lie before 2001 or after 2100 (from ${new Date(tMin).toISOString()} to ${new Date(tMax).toISOString()}): they look like epoch seconds or microseconds, but the contract's numeric ts is epoch milliseconds`);
   } else if (facts.tsOutside > 0) {
     warnings.push(`${facts.tsOutside} of ${facts.tsCount} ts values lie before 2001 or after 2100 (the data run from ${new Date(tMin).toISOString()} to ${new Date(tMax).toISOString()}): they are analysed as logged; check them`);
   }

@@ -667,7 +667,7 @@ function parseJson(text: string, fileName: string): unknown {
     const at = m ? Number(m[1]) : syntaxErrorAt(text);
     const what = msg
       .replace(/\s*\(line \d+ column \d+\)/, '')
-      .replace(/ in JSON at position \d+/, '')
+      .replace(/ (in JSON )?at position \d+/, '')
       .replace(/, (\.\.\.)?"[\s\S]*$/, '');
     const located = at !== null ? `${what} at ${lineColumn(text, at)}` : msg;
     throw new SpecError(fileName, [{ path: '', message: `not valid JSON: ${located}` }]);
@@ -685,8 +685,11 @@ function parseJson(text: string, fileName: string): unknown {
 function syntaxErrorAt(text: string): number | null {
   const bytes = Buffer.from(text, 'utf8');
   const scanner = new JsonLineScanner([]);
-  if (scanner.scan(bytes, 0, bytes.length) !== SCAN_MALFORMED) return null;
-  return bytes.subarray(0, scanner.errorAt).toString('utf8').length;
+  if (scanner.scan(bytes, 0, bytes.length) === SCAN_MALFORMED) return bytes.subarray(0, scanner.errorAt).toString('utf8').length;
+  // the scanner's one extension to JSON: bare NaN, Infinity and -Infinity (outside strings)
+  const bare = /"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)/g;
+  for (let m = bare.exec(text); m !== null; m = bare.exec(text)) if (m[1] !== undefined) return m.index;
+  return null;
 }
 
 /** The number of object keys in a JSON text that JSON.parse accepts: its strings followed by a colon. */
@@ -715,12 +718,22 @@ export function keysInText(text: string): number {
   return keys;
 }
 
-/** The number of keys of every object in a parsed JSON value (its own keys, nested ones included). */
+/** The number of keys of every object in a parsed JSON value (its own keys, nested ones included; no recursion: any depth JSON.parse reads). */
 export function keysInValue(v: unknown): number {
-  if (Array.isArray(v)) return v.reduce((sum: number, x) => sum + keysInValue(x), 0);
-  if (v === null || typeof v !== 'object') return 0;
   let keys = 0;
-  for (const x of Object.values(v)) keys += 1 + keysInValue(x);
+  const todo: unknown[] = [v];
+  while (todo.length > 0) {
+    const x = todo.pop();
+    if (x === null || typeof x !== 'object') continue;
+    if (Array.isArray(x)) {
+      for (const y of x) todo.push(y);
+    } else {
+      for (const y of Object.values(x)) {
+        keys++;
+        todo.push(y);
+      }
+    }
+  }
   return keys;
 }
 

@@ -1,16 +1,15 @@
 /** `abtool analyze <logs...> --spec FILE`: the report and an exit code a CI job gates on. */
-import { realpathSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { Option, type Command } from 'commander';
 import { collect, type ColumnStore } from '../analysis/aggregate.js';
 import type { evaluate as Evaluate, evaluateParallel as EvaluateParallel } from '../analysis/evaluate.js';
 import { SegmentWorker } from '../analysis/parallel.js';
-import { readLock } from '../analysis/lock.js';
+import { lockPathFor, readLock } from '../analysis/lock.js';
 import { buildReadPlan } from '../analysis/readPlan.js';
 import { SpecError, columnOf, type ExperimentSpec } from '../analysis/spec.js';
 import { THREADED_MIN_BYTES, checkAccount, checkStrictLimit, parseMaxBadRows, readLogs } from '../ingest/index.js';
-import { within } from '../ingest/open.js';
-import { formatFromName } from '../ingest/sniff.js';
+import { resolveInputs } from '../ingest/open.js';
 import { loadDistributions } from '../core/distributions.js';
 import type { Report } from '../report/model.js';
 import { parseCount, parseNumber } from './args.js';
@@ -148,32 +147,30 @@ function phase(name: string): void {
 }
 
 /**
- * --output naming a file the run reads (a log named, a log in a directory named, the spec) would
- * replace it with the report: a usage error, before anything is read. Compared by real path, so a
- * link or another spelling of the same file counts.
+ * --output naming a file the run reads (a log named, a log its directories hold, links and hard links
+ * included, the spec or its lock file) would replace it with the report: a usage error, before
+ * anything is read. Compared by device and inode, so any path to the same file counts. The inputs
+ * are resolved as the read resolves them; what cannot be resolved is left to the read to report.
  */
 function checkOutputIsNoInput(output: string, logs: readonly string[], spec: string): void {
-  const real = (p: string): string | null => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return null;
-    }
+  const out = statSync(output, { throwIfNoEntry: false });
+  if (!out || !out.isFile()) return;
+  const same = (path: string): boolean => {
+    const st = statSync(path, { throwIfNoEntry: false });
+    return st !== undefined && st.dev === out.dev && st.ino === out.ino;
   };
-  const out = real(output);
-  if (out === null) return;
   const clash = (what: string): never => {
     throw usageError(`--output ${output} is ${what}: the report would replace it; write it elsewhere`);
   };
-  if (out === real(spec)) clash(`the spec (${spec})`);
-  for (const log of logs) {
-    if (log === '-') continue;
-    const r = real(log);
-    if (r === null) continue;
-    if (r === out) clash(`a log read (${log})`);
-    // a log in a directory named (a file there with a log's extension)
-    if (statSync(r, { throwIfNoEntry: false })?.isDirectory() && formatFromName(out) !== null && within(out, r)) clash(`a log in the directory read (${log})`);
+  if (same(spec)) clash(`the spec (${spec})`);
+  if (same(lockPathFor(spec))) clash(`the spec's lock file (${lockPathFor(spec)})`);
+  let sources: { path: string }[] = [];
+  try {
+    sources = resolveInputs(logs.filter((l) => l !== '-')).sources;
+  } catch {
+    // (the read reports it)
   }
+  for (const src of sources) if (same(src.path)) clash(`a log read (${src.path})`);
 }
 
 async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number> {

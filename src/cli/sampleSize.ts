@@ -297,7 +297,7 @@ function solveSize(p: Parsed): { title: string; json: Record<string, unknown>; r
 function atSize(p: Parsed, n: number): { title: string; json: Record<string, unknown>; rows: [string, Cell][] } {
   const minimum = p.design.kind === 'mean' ? 2 : 1;
   const nControl = n;
-  const nTreatment = Math.max(minimum, ceilWhole(p.design.ratio * n));
+  const nTreatment = p.design.ratio === 1 ? Math.max(minimum, n) : Math.max(minimum, ceilWhole(p.design.ratio * n));
   const { json, rows } = inputs(p);
   Object.assign(json, { n_per_group: nControl, n_control: nControl, n_treatment: nTreatment, total: nControl + nTreatment });
   rows.push(['n per group (control)', nControl], ['n treatment', nTreatment], ['total', nControl + nTreatment]);

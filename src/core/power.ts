@@ -183,7 +183,8 @@ export function sampleSize(design: Design, targetPower: number): SampleSize {
   const { root } = uniroot(f, lower, 1e7, { tol: R_TOLERANCE, extend: 'up' });
   const minimum = design.kind === 'mean' ? 2 : 1;
   const nControl = Math.max(minimum, Math.ceil(root));
-  const nTreatment = Math.max(minimum, ceilWhole(design.ratio * root));
+  // (equal groups are equal: ceilWhole's last-bit forgiveness must not round one of them down)
+  const nTreatment = design.ratio === 1 ? nControl : Math.max(minimum, ceilWhole(design.ratio * root));
   return {
     nExact: root,
     nControl,

@@ -3,15 +3,18 @@ import type { Decision, MetricReport, SegmentReport } from './model.js';
 
 export function segmentName(s: SegmentReport): string {
   const e = Object.entries(s.segment);
-  return e.length ? printable(e.map(([k, v]) => `${k}=${v}`).join(', ')) : 'overall';
+  return e.length ? e.map(([k, v]) => `${printable(k, true)}=${printable(v, true)}`).join(', ') : 'overall';
 }
 
 /**
  * Text from the logs with its control characters written out (`\n`, `\u001b`...): a segment value
  * holding an escape sequence or a carriage return must not drive the terminal or break a table.
+ * `backslashes`: the text's own backslashes doubled (segment values: told apart from the escapes).
  */
-export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
+export function printable(text: string, backslashes = false): string {
+  // (a value's own backslashes doubled, so that `a\\nb` and a value holding a newline do not read the same)
+  const t = backslashes ? text.replaceAll('\\', '\\\\') : text;
+  return t.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';
     if (c === '\t') return '\\t';

@@ -30,7 +30,7 @@ export function renderTable(r: Report, color = false): string {
   const seg = new Table({ head: ['segment', 'decision', 'units (c / t)', 'why'], style, colWidths: [20, 14, 18, 70], wordWrap: true });
   for (const s of r.segments) {
     const units = Object.values(s.units).join(' / ');
-    seg.push([segmentName(s), c(s.decision, s.decision), units, s.reasons.map(printable).join('\n')]);
+    seg.push([segmentName(s), c(s.decision, s.decision), units, s.reasons.map((x) => printable(x)).join('\n')]);
   }
   out.push(seg.toString());
 

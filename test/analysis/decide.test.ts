@@ -66,6 +66,9 @@ describe('guardrail verdict (non-inferiority against the tolerated change)', () 
     const v = guardrailVerdict(errors, stats({ controlValue: 0.005, estimate: 0.0225, ci: [0.00255, 0.0425], pValue: 0.025 }), 0.051, 0.05);
     expect(v.verdict).toBe('fail');
     expect(v.reason).toMatch(/p = 0\.025\b.*significantly higher/);
+    // an interval that excludes no change beside a test that is not significant (a delta-method or unpooled
+    // interval against a pooled, corrected test, at the edge): not a significant harm
+    expect(guardrailVerdict(errors, stats({ controlValue: 0.005, estimate: 0.0225, ci: [0.00007, 0.0425], pValue: 0.052 }), 0.052, 0.05).verdict).toBe('inconclusive');
     // a pass is judged by the same interval
     expect(guardrailVerdict(errors, stats({ controlValue: 0.01, estimate: 0.001, ci: [-0.002, 0.004], pValue: 0.4 }), 0.9, 0.05).verdict).toBe('pass');
   });

@@ -326,6 +326,10 @@ describe('parseSpec: every problem names its key and what is allowed', () => {
     expect(keysInText('{"a": 1, "a": 2}')).toBe(2);
     expect(keysInValue(JSON.parse('{"a": 1, "a": 2}'))).toBe(1);
     expect(keysInText('{"a": {"b": 1, "b": 2}}')).toBe(3);
+    // any depth JSON.parse reads (no recursion)
+    const deep = '['.repeat(20000) + '{"a": 1}' + ']'.repeat(20000);
+    expect(keysInValue(JSON.parse(deep))).toBe(1);
+    expect(keysInText(deep)).toBe(1);
     // random documents, written out by JSON.stringify with and without indentation
     let seed = 7;
     const rnd = (k: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % k);
@@ -351,6 +355,9 @@ describe('parseSpec: every problem names its key and what is allowed', () => {
     // errors V8 gives no position for are located too (by the JSON Lines scanner)
     expect(problems('{\n  "stage": "ab",\n  "segments": [,\n]}', 'x.json')).toEqual(["x.json: not valid JSON: Unexpected token ',' at line 3, column 16"]);
     expect(problems('{"stage": "é", "x": }', 'x.json')).toEqual(["x.json: not valid JSON: Unexpected token '}' at line 1, column 21"]);
+    // bare NaN (which the scanner takes, as Python writes it) and text after the document
+    expect(problems('{"stage": "ab",\n "alpha": NaN}', 'x.json')).toEqual(["x.json: not valid JSON: Unexpected token 'N' at line 2, column 11"]);
+    expect(problems('{"stage": "ab"}\n\n  x', 'x.json')).toEqual(['x.json: not valid JSON: Unexpected non-whitespace character after JSON at line 3, column 3']);
     expect(problems('stage: ab\ncontrol: A\nstage: canary\n')).toEqual(['experiment.yaml: duplicate key "stage" at line 3, column 1: a key may appear only once']);
     expect(problems('stage: [ab\n')[0]).toMatch(/^experiment\.yaml: not valid YAML: .*line 2, column 1$/);
     expect(problems('  \n')).toEqual(['experiment.yaml: the spec is empty (expected an object with stage, control, treatment, ...)']);

@@ -2,7 +2,7 @@
  * End to end through the built CLI: one fixture per situation (fixtures/examples/, made by
  * generate.mjs), checking the decision, its reasons and the exit code (CONTRACT sections 3-4).
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -338,6 +338,15 @@ describe('abtool analyze: edge cases found in review', () => {
     expect(j.rollback.reason).toMatch(/empty 1m windows in long gaps/);
   });
 
+  it('epoch seconds in some of the logs (one row in ten) are flagged too, and the rollback rule is not judged on the mix', () => {
+    const log = canaryLog('some-seconds', (r, i) => {
+      if (i % 10 === 3) r.ts = Math.floor((r.ts as number) / 1000);
+    });
+    const j = run(log, specFile('some-seconds', { ...baseSpec, allocation: { champion: 0.9, challenger: 0.1 } })).json();
+    expect(j.warnings.join(' ')).toMatch(/^400 of 4000 ts values lie before 2001 or after 2100 .*look like epoch seconds/m);
+    expect(j.rollback.reason).toMatch(/^rollback rule not judged: 400 of 4000 ts values/);
+  });
+
   it('rows without ts are kept (counted missing), not rejected, when the spec has a rollback rule', () => {
     const log = canaryLog('some-ts', (r, i) => {
       if (i % 3 === 0) delete r.ts;
@@ -411,20 +420,33 @@ describe('abtool analyze: edge cases found in review', () => {
     copyFileSync(logOf('ab-win'), log);
     const spec = join(d, 'spec.json');
     copyFileSync(join(ex('ab-win'), 'spec.json'), spec);
-    const before = [readFileSync(log, 'utf8'), readFileSync(spec, 'utf8')];
+    const outside = join(d, 'outside.jsonl');
+    copyFileSync(logOf('ab-win'), outside);
+    symlinkSync(outside, join(logs, 'link.jsonl'));
+    const hard = join(d, 'hard.jsonl');
+    linkSync(log, hard);
+    writeFileSync(`${spec}.lock`, '{"lock": "as plan writes it"}');
+    const before = [readFileSync(log, 'utf8'), readFileSync(spec, 'utf8'), readFileSync(outside, 'utf8'), readFileSync(`${spec}.lock`, 'utf8')];
     const cases: [string[], string, RegExp][] = [
       [[log], log, /--output .*a\.jsonl is a log read \(.*a\.jsonl\): the report would replace it; write it elsewhere/],
       [[log], spec, /--output .*spec\.json is the spec \(.*spec\.json\)/],
-      [[logs], log, /--output .*a\.jsonl is a log in the directory read \(.*logs\)/],
+      [[logs], log, /--output .*a\.jsonl is a log read \(.*logs\/a\.jsonl\)/],
       // another spelling of the same file
       [[log], join(logs, '..', 'logs', 'a.jsonl'), /is a log read/],
+      // a file outside the directory read that a link in it leads to; a hard link to a log
+      [[logs], outside, /--output .*outside\.jsonl is a log read \(.*logs\/link\.jsonl\)/],
+      [[log], hard, /--output .*hard\.jsonl is a log read \(.*a\.jsonl\)/],
+      // the spec's lock file
+      [[log], `${spec}.lock`, /is the spec's lock file/],
     ];
     for (const [inputs, output, message] of cases) {
       const r = runCli(['analyze', ...inputs, '--spec', spec, '--format', 'json', '--output', output]);
       expect(r.code).toBe(64);
       expect(r.stderr).toMatch(message);
     }
-    expect([readFileSync(log, 'utf8'), readFileSync(spec, 'utf8')]).toEqual(before);
+    expect([readFileSync(log, 'utf8'), readFileSync(spec, 'utf8'), readFileSync(outside, 'utf8'), readFileSync(`${spec}.lock`, 'utf8')]).toEqual(before);
+    rmSync(`${spec}.lock`);
+    rmSync(join(logs, 'link.jsonl'));
     // a report beside the logs, in the directory read, is fine (not a log's extension), and read next time as nothing
     const ok = runCli(['analyze', logs, '--spec', spec, '--format', 'json', '--output', join(logs, 'report.json')]);
     expect(ok.code).toBe(0);

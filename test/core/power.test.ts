@@ -348,6 +348,9 @@ describe('argument checks name the argument', () => {
     // a large n with a fraction well above the last bit is rounded up (a relative 1e-9 rounded it down)
     expect(ceilWhole(156977594687.09543)).toBe(156977594688);
     expect(sampleSize({ kind: 'mean', sd: 1, mde: 1e-5, alpha: 0.05, ratio: 1, alternative: 'two-sided' }, 0.8)).toMatchObject({ nControl: 156977594688, nTreatment: 156977594688 });
+    // equal groups stay equal however large n is (n_exact ...849.104 at ~1.4e13)
+    const huge = sampleSize({ kind: 'proportion', baseline: 0.5, mde: 0.000000523, alpha: 0.05, ratio: 1, alternative: 'two-sided' }, 0.8);
+    expect(huge.nTreatment).toBe(huge.nControl);
     expect(ceilWhole(3.0001)).toBe(4);
     expect(Math.ceil(1.1 * 100)).toBe(111); // why ceilWhole exists: 1.1 * 100 = 110.00000000000001
   });
