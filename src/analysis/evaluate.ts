@@ -389,7 +389,6 @@ function prepare(spec: ExperimentSpec, roles: FieldRoles, store: ColumnStore, op
   return { spec, roles, store, groups, seed: opts.seed, resamples: opts.resamples, mask };
 }
 
-/** The report from every segment's statistics and summary (work.groups[0], the overall segment's rows, for the rollback rule). */
 /** What finish reads from every row (or unit) of the store, apart from the statistics. */
 interface StoreFacts {
   /** the lowest and highest ts (Infinity and -Infinity without one) */
@@ -450,6 +449,7 @@ function unitCounts(mask: Uint8Array): [number, number] {
   return [seen, crossed];
 }
 
+/** The report from every segment's statistics and summary (work.groups[0], the overall segment's rows, for the rollback rule). */
 function finish(work: Prepared, account: IngestAccount, opts: EvaluateOptions, results: SegmentResults, groups: SegmentSummary[], sorted: SortedValues, facts: StoreFacts = storeFacts(work)): Report {
   const { spec, roles, store } = work;
   const names: [string, string] = [spec.control, spec.treatment];
@@ -458,17 +458,18 @@ function finish(work: Prepared, account: IngestAccount, opts: EvaluateOptions, r
   const tsCol = roles.ts ? store.columns.get(roles.ts) : undefined;
   const { tMin, tMax } = facts;
   const firstTs = Number.isFinite(tMin) ? tMin : null;
-  // epoch milliseconds before 2001 are almost surely epoch seconds (or microseconds far in the future)
   // more than 1% of the ts values before 2001 or after 2100: epoch seconds or microseconds given as
   // milliseconds, in all the logs or some (the rollback rule's windows would be wrong); fewer: stray
   // values, said in a warning
   const tsSuspicious = facts.tsOutside > 0 && 100 * facts.tsOutside > facts.tsCount;
+  // (only when some are: without any ts value the span has no dates)
+  const outside = facts.tsOutside > 0 ? `${facts.tsOutside} of ${facts.tsCount} ts values lie before 2001 or after 2100 (the data run from ${new Date(tMin).toISOString()} to ${new Date(tMax).toISOString()})` : '';
 
   const warnings: string[] = [];
   if (tsSuspicious) {
-    warnings.push(`${facts.tsOutside} of ${facts.tsCount} ts values lie before 2001 or after 2100 (from ${new Date(tMin).toISOString()} to ${new Date(tMax).toISOString()}): they look like epoch seconds or microseconds, but the contract's numeric ts is epoch milliseconds`);
+    warnings.push(`${outside}: they look like epoch seconds or microseconds, but the contract's numeric ts is epoch milliseconds`);
   } else if (facts.tsOutside > 0) {
-    warnings.push(`${facts.tsOutside} of ${facts.tsCount} ts values lie before 2001 or after 2100 (the data run from ${new Date(tMin).toISOString()} to ${new Date(tMax).toISOString()}): they are analysed as logged; check them`);
+    warnings.push(`${outside}: they are analysed as logged; check them`);
   }
   for (const s of account.skipped ?? []) warnings.push(`skipped ${s.path}: ${s.reason}`);
   for (const n of account.notes ?? []) warnings.push(n);
@@ -521,7 +522,7 @@ function finish(work: Prepared, account: IngestAccount, opts: EvaluateOptions, r
     if (tsCol && tsCol.kind === 'number' && field && field.kind === 'number') {
       rollback = evaluateRollback(spec.rollback, tsCol.values, field.values, overall.rows).report;
       if (tsSuspicious) {
-        rollback.reason = `rollback rule not judged: ${facts.tsOutside} of ${facts.tsCount} ts values lie before 2001 or after 2100 (from ${new Date(tMin).toISOString()} to ${new Date(tMax).toISOString()}), which looks like epoch seconds (or microseconds) where milliseconds belong`;
+        rollback.reason = `rollback rule not judged: ${outside}, which looks like epoch seconds (or microseconds) where milliseconds belong`;
         rollback.triggered = false;
         rollback.triggered_at = null;
         for (const w of rollback.windows) w.status = 'insufficient';
