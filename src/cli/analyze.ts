@@ -9,7 +9,7 @@ import { lockPathFor, readLock } from '../analysis/lock.js';
 import { buildReadPlan } from '../analysis/readPlan.js';
 import { SpecError, columnOf, type ExperimentSpec } from '../analysis/spec.js';
 import { THREADED_MIN_BYTES, checkAccount, checkStrictLimit, parseMaxBadRows, readLogs } from '../ingest/index.js';
-import { resolveInputs } from '../ingest/open.js';
+import type { Source } from '../ingest/open.js';
 import { loadDistributions } from '../core/distributions.js';
 import type { Report } from '../report/model.js';
 import { parseCount, parseNumber } from './args.js';
@@ -149,10 +149,10 @@ function phase(name: string): void {
 /**
  * --output naming a file the run reads (a log named, a log its directories hold, links and hard links
  * included, the spec or its lock file) would replace it with the report: a usage error, before
- * anything is read. Compared by device and inode, so any path to the same file counts. The inputs
- * are resolved as the read resolves them; what cannot be resolved is left to the read to report.
+ * anything is read. `files` are the inputs as the read resolved them (readLogs, before its batches
+ * are iterated); compared by device and inode, so any path to the same file counts.
  */
-function checkOutputIsNoInput(output: string, logs: readonly string[], spec: string): void {
+function checkOutputIsNoInput(output: string, files: readonly Source[], spec: string): void {
   const out = statSync(output, { throwIfNoEntry: false });
   if (!out || !out.isFile()) return;
   const same = (path: string): boolean => {
@@ -164,13 +164,7 @@ function checkOutputIsNoInput(output: string, logs: readonly string[], spec: str
   };
   if (same(spec)) clash(`the spec (${spec})`);
   if (same(lockPathFor(spec))) clash(`the spec's lock file (${lockPathFor(spec)})`);
-  let sources: { path: string }[] = [];
-  try {
-    sources = resolveInputs(logs.filter((l) => l !== '-')).sources;
-  } catch {
-    // (the read reports it)
-  }
-  for (const src of sources) if (same(src.path)) clash(`a log read (${src.path})`);
+  for (const src of files) if (src.kind === 'file' && same(src.path)) clash(`a log read (${src.path})`);
 }
 
 async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number> {
@@ -178,21 +172,11 @@ async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number>
   const format = (opts.format ?? (process.stdout.isTTY ? 'table' : 'json')) as Format;
   if (!(FORMATS as readonly string[]).includes(format)) throw usageError(`--format must be one of ${FORMATS.join(', ')} (got "${opts.format}")`);
   if (opts.output !== undefined && opts.output.trim() === '') throw usageError('--output needs a file name (got an empty one); leave it out to write the report to stdout');
-  if (opts.output !== undefined) checkOutputIsNoInput(opts.output, logs, opts.spec);
   const seed = parseCount('--seed', opts.seed);
   const resamples = parseNumber('--resamples', opts.resamples, { min: 100, max: 10_000_000, integer: true });
   const maxBadRows = parseMaxBadRows('--max-bad-rows', opts.maxBadRows);
   checkStrictLimit(opts.strict === true, opts.maxBadRowsGiven === true, maxBadRows);
   const spec = loadSpecForCli(opts.spec);
-  let lock;
-  try {
-    lock = readLock(opts.spec);
-  } catch (e) {
-    if (e instanceof SpecError) throw usageError(e.message);
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code) throw usageError(`the lock file ${opts.spec}.lock cannot be read (${code})`);
-    throw e;
-  }
   const { plan, roles, requestColumn } = buildReadPlan(spec);
   const showProgress = !opts.quiet && process.stderr.isTTY === true;
   // the read's progress gives an estimate of its rows, so the column store is sized once (aggregate.ts)
@@ -208,6 +192,17 @@ async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number>
     helper ??= segmentWorkerFor(spec, read.weighedBytes);
   };
   const read = readLogs(logs, plan, { strict: opts.strict === true, progress: showProgress, onProgress, lateDuplicates: !requestColumn, recycle: true, onParsed });
+  // (the inputs are resolved, nothing is read yet)
+  if (opts.output !== undefined) checkOutputIsNoInput(opts.output, read.files, opts.spec);
+  let lock;
+  try {
+    lock = readLock(opts.spec);
+  } catch (e) {
+    if (e instanceof SpecError) throw usageError(e.message);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code) throw usageError(`the lock file ${opts.spec}.lock cannot be read (${code})`);
+    throw e;
+  }
   const { batches, account, totalBytes } = read;
   const estimate = (): number => (seenBytes > 0 && seenRows > 0 && totalBytes > 0 ? Math.ceil((seenRows * totalBytes) / seenBytes) : 0);
   if (logs.includes('-') && isatty(0)) process.stderr.write('abtool: reading JSON Lines from stdin (end with Ctrl-D)\n');
