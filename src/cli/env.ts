@@ -14,6 +14,7 @@ const SWITCHES: Record<string, string> = {
   ABTOOL_RELAUNCH: '0 never relaunches, 1 always does',
   ABTOOL_FIRST_PART_HERE: "0 gives a split file's two parts to two reading threads",
   ABTOOL_SYNC_COMPILE: "0 leaves V8's compilation as it is",
+  ABTOOL_WASM: '0 reads JSON Lines without the WebAssembly extractor',
   ABTOOL_DEBUG: '1 adds the stack to an internal error',
 };
 

@@ -27,6 +27,7 @@ import {
   TOK_STRING_ESC,
   TOK_TRUE,
 } from './jsonScan.js';
+import { LineColumns, REGION_BYTES, WasmLineScanner, wasmWanted } from './jsonlWasm.js';
 import type { Batch } from './types.js';
 
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
@@ -39,8 +40,24 @@ export class JsonlReader {
   /** lines (newlines, plus a last line without one) of the last read, once it has ended */
   lines = 0;
 
-  constructor(private readonly builder: BatchBuilder) {
-    this.scanner = new JsonLineScanner(builder.fields.map((f) => f.source));
+  /** the fast way (jsonlWasm.ts), when it can serve this read's fields */
+  private readonly columns: LineColumns | null = null;
+  private readonly wasm: WasmLineScanner | null = null;
+
+  constructor(
+    private readonly builder: BatchBuilder,
+    { fast = wasmWanted() }: { fast?: boolean } = {},
+  ) {
+    const sources = builder.fields.map((f) => f.source);
+    this.scanner = new JsonLineScanner(sources);
+    const wasm = fast ? WasmLineScanner.create(sources) : null;
+    if (wasm) {
+      const columns = new LineColumns(builder, wasm);
+      if (columns.usable) {
+        this.wasm = wasm;
+        this.columns = columns;
+      }
+    }
   }
 
   /**
@@ -88,10 +105,16 @@ export class JsonlReader {
         start = nl + 1;
         nl = chunk.indexOf(10, start);
       }
-      while (nl !== -1) {
-        this.line(chunk, start, nl, ++line, false);
-        start = nl + 1;
-        nl = chunk.indexOf(10, start);
+      if (nl !== -1 && this.wasm !== null) {
+        const last = chunk.lastIndexOf(10);
+        line = this.wholeLines(chunk, start, last + 1, line);
+        start = last + 1;
+      } else {
+        while (nl !== -1) {
+          this.line(chunk, start, nl, ++line, false);
+          start = nl + 1;
+          nl = chunk.indexOf(10, start);
+        }
       }
       if (start < chunk.length) {
         pending.push(Buffer.from(chunk.subarray(start)));  // a copy, as above
@@ -115,6 +138,58 @@ export class JsonlReader {
     this.lines = line;
     const ready = builder.take();
     for (let k = 0; k < ready.length; k++) yield ready[k]!;
+  }
+
+  /**
+   * The whole lines of chunk[start, end) (end just after a newline), the fast way: copied to the
+   * extractor's region a REGION_BYTES at a time, scanned there, typed a column at a time; a line the
+   * fast way does not take whole goes through `line`. `line` was the last line's number; returns the new one.
+   */
+  private wholeLines(chunk: Buffer, start: number, end: number, line: number): number {
+    const w = this.wasm!;
+    while (start < end) {
+      let stop = end;
+      if (stop - start > REGION_BYTES) {
+        stop = chunk.lastIndexOf(10, start + REGION_BYTES - 1) + 1;
+        if (stop <= start) {
+          // a line longer than the region: the row-by-row way
+          const nl = chunk.indexOf(10, start);
+          this.line(chunk, start, nl, ++line, false);
+          start = nl + 1;
+          continue;
+        }
+      }
+      w.load(chunk, start, stop);
+      const len = stop - start;
+      let s = 0;
+      while (s < len) {
+        const m = w.scan(s, len);
+        line = this.block(m, s, line);
+        s = w.end[m - 1]! + 1;
+      }
+      start = stop;
+    }
+    return line;
+  }
+
+  /** The `m` lines the extractor has just scanned, the first starting at region offset `s0`. */
+  private block(m: number, s0: number, line: number): number {
+    const cols = this.columns!;
+    const w = this.wasm!;
+    const builder = this.builder;
+    cols.fill(m);
+    const marked = cols.marked;
+    const ends = w.end;
+    const region = w.region;
+    let run = 0;
+    for (let j = 0; j < m; j++) {
+      if (marked[j] === 0) continue;
+      if (j > run) builder.acceptRows(cols.block, run, j, line + 1);
+      this.line(region, j === 0 ? s0 : ends[j - 1]! + 1, ends[j]!, line + 1 + j, false);
+      run = j + 1;
+    }
+    if (m > run) builder.acceptRows(cols.block, run, m, line + 1);
+    return line + m;
   }
 
   /** One line buf[s, e) without its '\n'; `last`: the file ends here without a newline. */

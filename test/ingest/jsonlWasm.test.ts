@@ -1,0 +1,232 @@
+/**
+ * The JSON Lines fast way (WebAssembly extractor + columnar typing, jsonlWasm.ts) against the
+ * row-by-row way (JsonLineScanner + finishRow): every read, of any bytes, in any chunks, must give
+ * the same rows, the same account (counts, rejections with their lines and messages, notes) and the
+ * same error. And the fast way must really be the one taking the lines.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { newAccount } from '../../src/ingest/account.js';
+import { BatchBuilder } from '../../src/ingest/builder.js';
+import { JsonlReader } from '../../src/ingest/jsonl.js';
+import { REGION_BYTES, WasmLineScanner } from '../../src/ingest/jsonlWasm.js';
+import { JsonLineScanner } from '../../src/ingest/jsonScan.js';
+import type { Batch, IngestAccount, ReadPlan } from '../../src/ingest/types.js';
+import { SOURCE_SHA256 } from '../../src/ingest/wasm/jsonlScanWasm.js';
+import { contractPlan, corrupt, LOGS } from './helpers.js';
+
+const plan = contractPlan();
+const cleanJsonl = readFileSync(LOGS + 'clean.jsonl');
+
+interface Outcome {
+  account: IngestAccount;
+  rows: unknown[];
+  error: string | null;
+}
+
+async function* iterate(chunks: Buffer[]): AsyncGenerator<Buffer> {
+  for (const c of chunks) yield c;
+}
+
+function chunked(buf: Buffer, cuts: number[]): Buffer[] {
+  const points = [...new Set(cuts.map((c) => (buf.length === 0 ? 0 : c % buf.length)))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const p of points) {
+    if (p > prev) out.push(buf.subarray(prev, p));
+    prev = Math.max(prev, p);
+  }
+  if (prev < buf.length) out.push(buf.subarray(prev));
+  return out;
+}
+
+async function run(chunks: Buffer[], fast: boolean, { batchSize = 16, strict = false, p = plan } = {}): Promise<Outcome> {
+  const account = newAccount();
+  const builder = new BatchBuilder(p, account, { batchSize, strict });
+  builder.beginFile('x.jsonl', 'jsonl', false, 0);
+  const rows: unknown[] = [];
+  const take = (b: Batch): void => {
+    for (let i = 0; i < b.length; i++) {
+      const row: unknown[] = [b.model[i], b.line?.[i]];
+      for (const [name, col] of b.columns) {
+        if (col.kind === 'number') row.push(name, col.values[i]);
+        else row.push(name, col.codes[i]! < 0 ? null : col.dict.values[col.codes[i]!], col.numeric?.[col.codes[i]!]);
+      }
+      rows.push(row);
+    }
+  };
+  let error: string | null = null;
+  try {
+    for await (const b of new JsonlReader(builder, { fast }).read(iterate(chunks), () => {})) take(b);
+    for (const b of builder.finish()) take(b);
+  } catch (e) {
+    error = String(e);
+  }
+  return { account, rows, error };
+}
+
+/** lines the fast reads of `same` saw, and how many of them JsonLineScanner scanned */
+const tally = { lines: 0, scanned: 0 };
+
+async function same(data: Buffer, cuts: number[], opts: { batchSize?: number; strict?: boolean; p?: ReadPlan } = {}): Promise<Outcome> {
+  const slow = await run(chunked(data, cuts), false, opts);
+  const scan = JsonLineScanner.prototype.scan;
+  let scanned = 0;
+  JsonLineScanner.prototype.scan = function (this: JsonLineScanner, buf, s, e) {
+    scanned++;
+    return scan.call(this, buf, s, e);
+  };
+  let fast: Outcome;
+  try {
+    fast = await run(chunked(data, cuts), true, opts);
+  } finally {
+    JsonLineScanner.prototype.scan = scan;
+  }
+  tally.lines += fast.account.rowsSeen + fast.account.blankLines;
+  tally.scanned += scanned;
+  expect(fast.error).toBe(slow.error);
+  expect(fast.account).toEqual(slow.account);
+  expect(fast.rows).toEqual(slow.rows);
+  return fast;
+}
+
+// ---- random lines from an alphabet of the values and defects a log has ----
+
+const numbers = ['0', '-0', '1', '0.5', '-12.75', '43.2', '1e3', '1E-2', '2.5e+1', '12345678901234567', '123456789012345', '0.0000000000000000000000001', '1769860800000', '9'.repeat(400), '1.5e400', '-1e400'];
+const badNumbers = ['01', '1.', '-', '.5', '+1', '1e', '0x10', '1.2.3'];
+const strings = ['"x"', '""', '"a\\"b"', '"\\u00e9t\\u00e9"', '"\\ud800"', '"NaN"', '"Infinity"', '"-Infinity"', '"nan"', '"true"', '"False"', '"1"', '"1.0"', '"0"', '" 2 "',
+  '"2026-01-31T12:00:03.014Z"', '"2026-01-31T14:00:01.507+02:00"', '"2026-13-45"', '"1769860800000"', '"1e400"', '" "', '"tab\\there"', '"caf\u00e9"', '"\u{1f600}"', '"NA"', '"null"', '"a/b"', '"\\/"', '"x\\u0000y"'];
+const badStrings = ['"x\u0001y"', '"unterminated', '"bad \\x escape"', '"\\u12G4"'];
+const literals = ['true', 'false', 'null', 'NaN', 'Infinity', '-Infinity', 'nul', 'tru', 'nan'];
+const nested = ['{}', '[]', '{"a":[1,{"b":null}]}', '[1,"x",[true]]', '[1,2', '{"a" 1}', '{"a":1,}', '[ ]', '{ "k" : [ ] }'];
+const models = ['"champion"', '"challenger"', '"other"', '""', 'null', '1', '"champion "', '"\\u0063hampion"'];
+const values = [...numbers, ...badNumbers, ...strings, ...badStrings, ...literals, ...nested];
+
+const keys = ['model', 'user_id', 'request_id', 'ts', 'country', 'prediction', 'score', 'label', 'latency_ms', 'error', 'converted', 'extra', 'Model', '', '\\u006dodel', 'user\\"id'];
+const ws = ['', '', '', ' ', '\t', '\r', '  '];
+
+const member = fc.tuple(fc.constantFrom(...keys), fc.constantFrom(...values), fc.constantFrom(...ws), fc.constantFrom(...ws));
+/** a line as logs write it (every field, in one order) with a few edits */
+const usualLine = fc.record({
+  user: fc.nat({ max: 30 }),
+  req: fc.nat({ max: 40 }),
+  model: fc.oneof({ weight: 20, arbitrary: fc.constantFrom('"champion"', '"challenger"') }, fc.constantFrom(...models)),
+  score: fc.oneof({ weight: 12, arbitrary: fc.constantFrom('0.25', '0.75', '-0', '0', '1e-3', 'null') }, fc.constantFrom(...values)),
+  ts: fc.oneof({ weight: 12, arbitrary: fc.constantFrom('"2026-01-31T12:00:03.014Z"', '"2026-01-31T14:00:01.507+02:00"', '1769860800000', '""') }, fc.constantFrom(...values)),
+  error: fc.oneof({ weight: 12, arbitrary: fc.constantFrom('false', 'true', '0', '1') }, fc.constantFrom(...values)),
+  label: fc.oneof({ weight: 12, arbitrary: fc.constantFrom('1', '0', '"cat"', '2.5', 'true') }, fc.constantFrom(...values)),
+  extra: fc.oneof({ weight: 8, arbitrary: fc.constant([]) }, fc.array(member, { maxLength: 3 })),
+  drop: fc.constantFrom(-1, -1, -1, -1, -1, -1, 0, 1, 2, 3, 4, 5, 6),
+});
+const lineArb = fc.oneof(
+  { weight: 12, arbitrary: usualLine.map((u) => {
+    const parts = [
+      `"model":${u.model}`,
+      `"user_id":"u${u.user}"`,
+      `"request_id":"r${u.req}"`,
+      `"ts":${u.ts}`,
+      `"country":"BR"`,
+      `"prediction":"click"`,
+      `"score":${u.score}`,
+      `"label":${u.label}`,
+      `"latency_ms":12.5`,
+      `"error":${u.error}`,
+      `"converted":0`,
+      ...u.extra.map(([k, v, a, b]) => `"${k}"${a}:${b}${v}`),
+    ];
+    if (u.drop >= 0) parts.splice(u.drop, 1);
+    return `{${parts.join(',')}}`;
+  }) },
+  { weight: 3, arbitrary: fc.tuple(fc.array(member, { maxLength: 14 }), fc.constantFrom(...ws), fc.constantFrom(...ws)).map(([ms, a, b]) => `${a}{${ms.map(([k, v, c, d]) => `${c}"${k}"${d}:${c}${v}${d}`).join(',')}}${b}`) },
+  { weight: 1, arbitrary: fc.constantFrom('', '   ', '\r', '[1]', '"x"', '{', '}', '{"model":"champion"} x', '{"model":"champion"}}', '\u{feff}{"model":"champion","user_id":"u1"}', 'null', '{}') },
+);
+const logArb = fc.tuple(fc.array(lineArb, { minLength: 1, maxLength: 80, size: 'large' }), fc.constantFrom('\n', '\n', '\r\n'), fc.boolean(), fc.boolean());
+
+function logBytes([lines, eol, bom, lastNewline]: [string[], string, boolean, boolean]): Buffer {
+  const text = lines.join(eol) + (lastNewline ? eol : '');
+  return Buffer.from((bom ? '\u{feff}' : '') + text, 'utf8');
+}
+
+describe('the JSON Lines fast way gives what the row-by-row way gives', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('random lines of every kind of value and defect, in random chunks and batch sizes', async () => {
+    tally.lines = 0;
+    tally.scanned = 0;
+    await fc.assert(
+      fc.asyncProperty(logArb, fc.array(fc.nat(), { maxLength: 6 }), fc.integer({ min: 1, max: 40 }), async (log, cuts, batchSize) => {
+        await same(logBytes(log), cuts, { batchSize });
+      }),
+      { numRuns: 400 },
+    );
+    // not a comparison of the slow way with itself: a quarter of the lines (the usual ones, not cut by a chunk) went the fast way
+    expect(tally.lines).toBeGreaterThan(5000);
+    expect(tally.scanned).toBeLessThan(0.85 * tally.lines);
+  });
+
+  it('with --strict: the same first error, after the same rows', async () => {
+    await fc.assert(
+      fc.asyncProperty(logArb, fc.array(fc.nat(), { maxLength: 4 }), async (log, cuts) => {
+        await same(logBytes(log), cuts, { batchSize: 7, strict: true });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a clean log corrupted at random', async () => {
+    const edits = fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.nat(), fc.constantFrom(0x0a, 0x0d, 0x7b, 0x7d, 0x22, 0x2c, 0x3a, 0x5c, 0x20, 0x30, 0x2d, 0x4e, 0xff, 0xc3, 0x00, 0x61)), { minLength: 1, maxLength: 6 });
+    await fc.assert(
+      fc.asyncProperty(edits, fc.array(fc.nat(), { maxLength: 8 }), async (ops, cuts) => {
+        await same(corrupt(cleanJsonl, ops), cuts);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a model not in the spec, with acceptAnyModel: models are added in line order', async () => {
+    const lines = ['champion', 'zeta', 'challenger', 'alpha', 'zeta', 'beta'].map((m, i) => `{"model":"${m}","user_id":"u${i}","request_id":"r${i}","score":0.5}`);
+    const p: ReadPlan = { ...plan, acceptAnyModel: true };
+    const out = await same(Buffer.from(lines.join('\n') + '\n'), [], { p });
+    expect(out.account.rowsRead).toBe(6);
+  });
+
+  it('the fast way takes the lines: JsonLineScanner only sees the few it leaves', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 5000; i++) lines.push(`{"ts":"2026-01-31T12:00:03.014Z","request_id":"r${i}","user_id":"u${i % 97}","model":"${i % 10 ? 'champion' : 'challenger'}","country":"BR","prediction":"click","score":0.${i},"label":1,"latency_ms":${i / 8},"error":false,"converted":${i % 2}}`);
+    lines[123] = '{"model":"champion",';
+    lines[4000] = '';
+    const data = Buffer.from(lines.join('\n') + '\n');
+    const scans = vi.spyOn(JsonLineScanner.prototype, 'scan');
+    const out = await same(data, [100_000, 200_001], { batchSize: 1000 });
+    expect(out.account.rowsRead).toBe(4998);
+    expect(out.account.blankLines).toBe(1);
+    // the slow read scanned every line; the fast one the malformed line, the blank one and a line per chunk boundary
+    const slowCalls = 5000;
+    expect(scans.mock.calls.length - slowCalls).toBeLessThan(10);
+  });
+
+  it('a chunk larger than the region, and a line longer than it', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 12_000; i++) lines.push(`{"model":"champion","user_id":"u${i}","request_id":"r${i}","score":${i / 7},"pad":"${'x'.repeat(200)}"}`);
+    lines[6000] = `{"model":"challenger","user_id":"long","request_id":"rl","score":1,"pad":"${'y'.repeat(REGION_BYTES + 5000)}"}`;
+    const data = Buffer.from(lines.join('\n') + '\n');
+    expect(data.length).toBeGreaterThan(3 * REGION_BYTES);
+    const out = await same(data, []);
+    expect(out.account.rowsRead).toBe(12_000);
+  });
+
+  it('a read whose fields the extractor cannot serve takes the row-by-row way', () => {
+    expect(WasmLineScanner.create(Array.from({ length: 65 }, (_, i) => `k${i}`))).toBeNull();
+    expect(WasmLineScanner.create(['a'.repeat(9000)])).toBeNull();
+    expect(WasmLineScanner.create(['a', 'b', 'a'])).not.toBeNull();
+  });
+
+  it('the generated module is the one compiled from jsonlScan.c (npm run build:wasm after changing it)', () => {
+    const c = readFileSync(new URL('../../src/ingest/wasm/jsonlScan.c', import.meta.url));
+    expect(createHash('sha256').update(c).digest('hex')).toBe(SOURCE_SHA256);
+  });
+});
