@@ -405,11 +405,24 @@ export class ByteColumnBuilder {
       total += l;
     }
     if (!ordered || lo < 0 || hi - lo > 2 * total + 64) {
+      // row by row (a JSON Lines block: each row's value lies among its line's other values), room made once
+      if (this.used + total > this.bytes.length) this.grow(total);
+      const b = this.bytes;
+      const outStart = this.start;
+      const outLen = this.len;
+      let o = this.used;
+      let n = this.n;
       for (let j = j0; j < j1; j++) {
         const l = len[j]!;
-        if (l < 0) this.pushMissing();
-        else this.pushBytes(bytes, start[j]!, start[j]! + l);
+        outStart[n] = o;
+        outLen[n++] = l;
+        if (l < 0) continue;
+        const s = start[j]!;
+        for (let k = 0; k < l; k++) b[o + k] = bytes[s + k]!;
+        o += l;
       }
+      this.n = n;
+      this.used = o;
       return;
     }
     if (this.used + (hi - lo) > this.bytes.length) this.grow(hi - lo);

@@ -23,6 +23,13 @@ import { WASM_BASE64 } from './wasm/jsonlScanWasm.js';
 export const REGION_BYTES = 1 << 20;
 /** bytes after a region the extractor may read (never past a line's newline in what it computes) */
 const PAD = 64;
+/** room for a call's gathered values: twice a region's bytes (two fields may read one key) */
+const PACK_BYTES = 2 * REGION_BYTES;
+
+/** Where the region starts: on a page of its own after the extractor's static data. */
+function regionAt(x: Exports): number {
+  return Math.ceil(x.__heap_base.value / 65536) * 65536;
+}
 
 /** The little of the WebAssembly API used here (this project's TypeScript lib has no declarations of it). */
 interface WasmApi {
@@ -43,9 +50,10 @@ interface Exports {
   endPtr(): number;
   statusPtr(): number;
   maxLines(): number;
+  wasPacked(): number;
   maxFields(): number;
   keyStoreSize(): number;
-  setup(nf: number, nk: number): number;
+  setup(nf: number, nk: number, pack: number, cap: number): number;
   scanLines(base: number, start: number, end: number): number;
 }
 
@@ -72,7 +80,9 @@ export function wasmWanted(env: NodeJS.ProcessEnv = process.env): boolean {
 export class WasmLineScanner {
   /** the region lines are copied to (offsets in the outputs count from its start) */
   readonly region: Buffer;
-  /** per field f and line l (index f * maxLines + l): token type (TOK_*), value range, a number's value */
+  /** where the values of the gathered fields are copied, field after field, when they fit (`packed`) */
+  readonly pack: Buffer;
+  /** per field f and line l (index f * maxLines + l): token type (TOK_*), value range, a number's (or a time's) value */
   readonly tok: Uint8Array;
   readonly vs: Int32Array;
   readonly ve: Int32Array;
@@ -87,15 +97,11 @@ export class WasmLineScanner {
   private constructor(x: Exports) {
     this.x = x;
     this.maxLines = x.maxLines();
-    const heap = x.__heap_base.value;
-    // the region starts on a page of its own after the static data
-    this.base = Math.ceil(heap / 65536) * 65536;
-    const need = this.base + REGION_BYTES + PAD;
-    const have = x.memory.buffer.byteLength;
-    if (need > have) x.memory.grow(Math.ceil((need - have) / 65536));
     const mem = x.memory.buffer;
     const n = x.maxFields() * this.maxLines;
+    this.base = regionAt(x);
     this.region = Buffer.from(mem, this.base, REGION_BYTES + PAD);
+    this.pack = Buffer.from(mem, this.base + REGION_BYTES + PAD, PACK_BYTES + PAD);
     this.tok = new Uint8Array(mem, x.tokPtr(), n);
     this.vs = new Int32Array(mem, x.vsPtr(), n);
     this.ve = new Int32Array(mem, x.vePtr(), n);
@@ -104,8 +110,12 @@ export class WasmLineScanner {
     this.status = new Uint8Array(mem, x.statusPtr(), this.maxLines);
   }
 
-  /** An extractor for fields reading these columns (several fields may share one); null when it cannot serve them. */
-  static create(sources: readonly string[]): WasmLineScanner | null {
+  /**
+   * An extractor for fields reading these columns (several fields may share one); `times[f]`: field f
+   * is a timestamp (the extractor also reads its strings as ISO-8601 times, into `num`). Null when it
+   * cannot serve them.
+   */
+  static create(sources: readonly string[], times: readonly boolean[] = [], gathered: readonly boolean[] = []): WasmLineScanner | null {
     const mod = wasmModule();
     if (mod === null) return null;
     let x: Exports;
@@ -116,6 +126,11 @@ export class WasmLineScanner {
     }
     const nf = sources.length;
     if (nf > x.maxFields()) return null;
+    // the region starts on a page of its own after the static data; the pack area after it
+    const base = regionAt(x);
+    const need = base + REGION_BYTES + PAD + PACK_BYTES + PAD;
+    const have = x.memory.buffer.byteLength;
+    if (need > have) x.memory.grow(Math.ceil((need - have) / 65536));
     const keys: string[] = [];
     const first: number[] = [];
     const next = new Int32Array(nf).fill(-1);
@@ -141,13 +156,15 @@ export class WasmLineScanner {
       store.set(b, o);
       o += b.length;
     }
-    const desc = new Int32Array(mem, x.setupPtr(), 3 * x.maxFields());
+    const desc = new Int32Array(mem, x.setupPtr(), 5 * x.maxFields());
     keys.forEach((_, k) => {
       desc[2 * k] = bytes[k]!.length;
       desc[2 * k + 1] = first[k]!;
     });
     desc.set(next, 2 * keys.length);
-    if (x.setup(nf, keys.length) !== 1) return null;
+    for (let f = 0; f < nf; f++) desc[2 * keys.length + nf + f] = times[f] === true ? 1 : 0;
+    for (let f = 0; f < nf; f++) desc[2 * keys.length + 2 * nf + f] = gathered[f] === true ? 1 : 0;
+    if (x.setup(nf, keys.length, base + REGION_BYTES + PAD, PACK_BYTES) !== 1) return null;
     return new WasmLineScanner(x);
   }
 
@@ -159,6 +176,11 @@ export class WasmLineScanner {
   /** Scan the lines of region[start, end) (end just after a newline), at most maxLines; returns how many. */
   scan(start: number, end: number): number {
     return this.x.scanLines(this.base, start, end);
+  }
+
+  /** Whether the last scan copied the gathered fields' values to `pack` (their vs/ve then count from there). */
+  packed(): boolean {
+    return this.x.wasPacked() === 1;
   }
 }
 
@@ -209,11 +231,14 @@ export class LineColumns {
     const vs = w.vs;
     const ve = w.ve;
     const buf = w.region;
+    // the text fields' values, gathered field after field (a run of rows is then one copy in acceptRows)
+    const textBuf = w.packed() ? w.pack : buf;
     for (let f = 0; f < b.nf; f++) {
       const field = b.fields[f]!;
       const o = f * L;
       const text = this.texts[f];
       if (text) {
+        text.bytes = textBuf;
         const { start, len } = text;
         const isString = field.kind === K_STRING;
         const num = w.num;
@@ -225,7 +250,7 @@ export class LineColumns {
             const l = ve[o + j]! - s;
             start[j] = s;
             len[j] = l === 0 ? -1 : l;
-            if (!isString && t === TOK_STRING && l > 0 && nonFiniteLabel(buf, s, s + l)) marked[j] = 1;
+            if (!isString && t === TOK_STRING && l > 0 && nonFiniteLabel(textBuf, s, s + l)) marked[j] = 1;
           } else {
             len[j] = -1;
             if (t !== TOK_ABSENT && t !== TOK_NULL) marked[j] = 1;
@@ -236,7 +261,7 @@ export class LineColumns {
           const model = this.block.model;
           for (let j = 0; j < m; j++) {
             const l = len[j]!;
-            const c = l < 0 ? -1 : b.knownModel(buf, start[j]!, start[j]! + l);
+            const c = l < 0 ? -1 : b.knownModel(textBuf, start[j]!, start[j]! + l);
             if (c < 0) marked[j] = 1;
             else model[j] = c;
           }
@@ -261,7 +286,9 @@ export class LineColumns {
           const s = vs[o + j]!;
           const e = ve[o + j]!;
           if (s !== e) {
-            v = timestampTextValue(buf, s, e);
+            // the extractor's reading of an ISO-8601 time (NaN: not one it reads; then coerce.ts says)
+            v = num[o + j]!;
+            if (v !== v) v = timestampTextValue(buf, s, e);
             if (!(v >= -MAX_TIME_MS && v <= MAX_TIME_MS)) marked[j] = 1;
           }
         } else {

@@ -39,7 +39,13 @@ static i32 keyOff[MAXF];
 static i32 keyFirst[MAXF];
 static i32 fieldNext[MAXF];
 static u8 keyStore[KEYSTORE];
-static i32 setupDesc[3 * MAXF];
+static i32 fieldIso[MAXF];
+static i32 fieldPack[MAXF];
+static i32 setupDesc[5 * MAXF];
+/* where a call's text values are gathered (set by the caller), and whether the last call did */
+static u8 *packArea;
+static i32 packCap;
+static i32 packed;
 
 /* the keys of the line before, by position: their bytes and the requested key they are (-1: none) */
 static i32 shapeN;
@@ -72,14 +78,17 @@ EXPORT(numPtr) double *numPtr(void) { return outNum; }
 EXPORT(endPtr) i32 *endPtr(void) { return outEnd; }
 EXPORT(statusPtr) u8 *statusPtr(void) { return outStatus; }
 EXPORT(maxLines) i32 maxLines(void) { return MAXLINES; }
+EXPORT(wasPacked) i32 wasPacked(void) { return packed; }
 EXPORT(maxFields) i32 maxFields(void) { return MAXF; }
 EXPORT(keyStoreSize) i32 keyStoreSize(void) { return KEYSTORE; }
 
 /*
  * nfields fields, nk distinct keys: setupDesc holds, per key, its length and first field, then per
- * field the next field of the same key (-1: none); keyStore the keys' bytes one after another.
+ * field the next field of the same key (-1: none), then per field 1 when it is a timestamp (its
+ * strings are read as ISO-8601 times too), then per field 1 when its values are gathered (scanLines);
+ * keyStore the keys' bytes one after another. The gathered values go to pack[0, cap).
  */
-EXPORT(setup) i32 setup(i32 nfields, i32 nk) {
+EXPORT(setup) i32 setup(i32 nfields, i32 nk, u8 *pack, i32 cap) {
   if (nfields < 0 || nfields > MAXF || nk < 0 || nk > nfields) return 0;
   nf = nfields;
   nkeys = nk;
@@ -93,6 +102,10 @@ EXPORT(setup) i32 setup(i32 nfields, i32 nk) {
     if (off > KEYSTORE) return 0;
   }
   for (i32 f = 0; f < nf; f++) fieldNext[f] = setupDesc[2 * nk + f];
+  for (i32 f = 0; f < nf; f++) fieldIso[f] = setupDesc[2 * nk + nf + f];
+  for (i32 f = 0; f < nf; f++) fieldPack[f] = setupDesc[2 * nk + 2 * nf + f];
+  packArea = pack;
+  packCap = cap;
   return 1;
 }
 
@@ -304,6 +317,97 @@ static const u8 *scanValue(const u8 *p) {
   }
 }
 
+/* ---- ISO-8601 times: coerce.ts isoTimestampValue, the same operations on doubles ---- */
+
+static inline int two(const u8 *p) {
+  int a = p[0] - '0', b = p[1] - '0';
+  if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
+  return a * 10 + b;
+}
+
+static double daysFromCivil(double y, double m, double d) {
+  y -= m <= 2 ? 1 : 0;
+  double era = __builtin_floor(y / 400);
+  double yoe = y - era * 400;
+  double doy = __builtin_floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  double doe = yoe * 365 + __builtin_floor(yoe / 4) - __builtin_floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/* JavaScript's Math.round of x >= 0 below 2^52 (x - floor(x) is exact there) */
+static inline double roundHalfUp(double x) {
+  double r = __builtin_floor(x);
+  return x - r >= 0.5 ? r + 1 : r;
+}
+
+static const int DAYS_IN_MONTH[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+/*
+ * The string s[0, e - s) as timestampTextValue reads a text that starts with four digits and a dash:
+ * isoTimestampValue. NaN when it is not one, or when it starts or ends with a blank (the caller then
+ * reads it itself).
+ */
+static double isoValue(const u8 *s, const u8 *e) {
+  const double nan = __builtin_nan("");
+  if (e - s < 10) return nan;
+  u8 last = e[-1];
+  if (last == ' ' || last == '\t' || last == '\r' || last == '\n') return nan;
+  int y1 = two(s), y2 = two(s + 2);
+  if (y1 < 0 || y2 < 0 || s[4] != '-' || s[7] != '-') return nan;
+  int year = y1 * 100 + y2;
+  int month = two(s + 5), day = two(s + 8);
+  if (month < 1 || month > 12 || day < 1) return nan;
+  int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (day > DAYS_IN_MONTH[month - 1] + (month == 2 && leap ? 1 : 0)) return nan;
+  double ms = daysFromCivil(year, month, day) * 86400000.0;
+  const u8 *i = s + 10;
+  if (i == e) return ms;
+  u8 sep = *i;
+  if (sep != 'T' && sep != 't' && sep != ' ') return nan;
+  i++;
+  if (e - i < 5) return nan;
+  int hh = two(i), mi = two(i + 3);
+  if (hh < 0 || hh > 23 || i[2] != ':' || mi < 0 || mi > 59) return nan;
+  ms += hh * 3600000.0 + mi * 60000.0;
+  i += 5;
+  if (i < e && *i == ':') {
+    int ss = two(i + 1);
+    if (i + 3 > e || ss < 0 || ss > 59) return nan;
+    ms += ss * 1000.0;
+    i += 3;
+    if (i < e && (*i == '.' || *i == ',')) {
+      i++;
+      double frac = 0, scale = 1000;
+      const u8 *f0 = i;
+      while (i < e && *i >= '0' && *i <= '9') {
+        scale /= 10;
+        if (i - f0 < 9) frac += (*i - '0') * scale;
+        i++;
+      }
+      if (i == f0) return nan;
+      ms += roundHalfUp(frac * 1e6) / 1e6;
+    }
+  }
+  if (i == e) return ms;
+  u8 z = *i;
+  if ((z == 'Z' || z == 'z') && i + 1 == e) return ms;
+  if (z != '+' && z != '-') return nan;
+  double sign = z == '-' ? -1 : 1;
+  i++;
+  int oh = two(i);
+  if (oh < 0 || oh > 23) return nan;
+  i += 2;
+  int om = 0;
+  if (i < e) {
+    if (*i == ':') i++;
+    om = two(i);
+    if (om < 0 || om > 59) return nan;
+    i += 2;
+  }
+  if (i != e) return nan;
+  return ms - sign * (oh * 3600000.0 + om * 60000.0);
+}
+
 static inline int sameBytes(const u8 *a, const u8 *b, int n) {
   while (n >= 8) {
     u64 x, y;
@@ -377,6 +481,7 @@ static const u8 *scanLine(const u8 *p, const u8 *base, i32 l) {
           outVs[o] = a;
           outVe[o] = b;
           if (t == T_NUMBER) outNum[o] = numValue;
+          else if (t == T_STRING && fieldIso[f]) outNum[o] = isoValue(base + a, base + b);
         }
       }
       p = skipWs(p);
@@ -405,8 +510,47 @@ static const u8 *newline(const u8 *p) {
 }
 
 /*
+ * The values (strings, numbers) of the gathered fields of lines [0, m), copied field after field
+ * into the pack area, so that a field's values of consecutive lines lie one after another; their
+ * outVs/outVe then count from the pack area. Not when they do not fit (packed = 0: they still
+ * count from base).
+ */
+static void gather(const u8 *base, i32 m) {
+  i32 total = 0;
+  for (i32 f = 0; f < nf; f++) {
+    if (!fieldPack[f]) continue;
+    for (i32 l = 0; l < m; l++) {
+      i32 o = f * MAXLINES + l;
+      u8 t = outTok[o];
+      if (t == T_STRING || t == T_NUMBER) total += outVe[o] - outVs[o];
+    }
+  }
+  packed = 0;
+  /* 16 bytes a copy: a value's last copy may write up to 15 bytes past it */
+  if (total + 16 > packCap) return;
+  i32 w = 0;
+  for (i32 f = 0; f < nf; f++) {
+    if (!fieldPack[f]) continue;
+    for (i32 l = 0; l < m; l++) {
+      i32 o = f * MAXLINES + l;
+      u8 t = outTok[o];
+      if (t != T_STRING && t != T_NUMBER) continue;
+      i32 a = outVs[o], n = outVe[o] - a;
+      const u8 *src = base + a;
+      u8 *dst = packArea + w;
+      for (i32 k = 0; k < n; k += 16) wasm_v128_store(dst + k, wasm_v128_load(src + k));
+      outVs[o] = w;
+      outVe[o] = w + n;
+      w += n;
+    }
+  }
+  packed = 1;
+}
+
+/*
  * The lines of base[start, end), where base[end - 1] is a newline: at most MAXLINES of them. Returns
  * how many; outEnd[l] is line l's newline (its offset from base), outStatus[l] whether it was taken.
+ * The gathered fields' values are then in the pack area (wasPacked).
  */
 EXPORT(scanLines) i32 scanLines(const u8 *base, i32 start, i32 end) {
   const u8 *p = base + start, *stop = base + end;
@@ -423,5 +567,6 @@ EXPORT(scanLines) i32 scanLines(const u8 *base, i32 start, i32 end) {
     p = q + 1;
     l++;
   }
+  gather(base, l);
   return l;
 }
