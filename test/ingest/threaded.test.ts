@@ -21,6 +21,7 @@ import { collect, contractPlan, corrupt, LOGS } from './helpers.js';
 import { CSV_SPLIT_MIN_BYTES, fileParts, jsonlSplitAt, readLogs, splitCut, splitParts, SPLIT_AT, type LogReadOptions } from '../../src/ingest/index.js';
 import { resolveInputs } from '../../src/ingest/open.js';
 import { JsonLineScanner } from '../../src/ingest/jsonScan.js';
+import { WasmLineScanner } from '../../src/ingest/jsonlWasm.js';
 import { GZIP_WEIGHT } from '../../src/ingest/prestart.js';
 import type { IngestAccount } from '../../src/ingest/types.js';
 
@@ -609,6 +610,28 @@ describe("a split JSONL read's first part, parsed in this thread", () => {
       expect(after).toBeLessThan(30_000);
     } finally {
       scans.mockRestore();
+    }
+  });
+
+  it('the same the fast way (the WebAssembly extractor, up to 256 lines a call)', async () => {
+    process.env.ABTOOL_WASM = '1';
+    const lines: string[] = [];
+    for (let i = 0; i < 100_000; i++) lines.push(row(i));
+    const file = write(lines.join('\n') + '\n');
+    const calls = vi.spyOn(WasmLineScanner.prototype, 'scan');
+    try {
+      const { batches } = readLogs([file], contractPlan(), { ...SPLIT, batchSize: 10 });
+      for await (const _ of batches) break;
+      const atBreak = calls.mock.calls.length;
+      await new Promise((r) => setTimeout(r, 400));
+      const after = calls.mock.calls.length;
+      // this thread's calls only: at most about one more chunk (~5000 lines, ~20 calls)
+      expect(atBreak).toBeGreaterThan(0);
+      expect(after - atBreak).toBeLessThan(50);
+      expect(after).toBeLessThan(120);
+    } finally {
+      calls.mockRestore();
+      process.env.ABTOOL_WASM = '0';
     }
   });
 
