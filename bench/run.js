@@ -124,6 +124,8 @@ const cases = [
   // V8 left to compile hot code on its background threads (src/cli/compileTuning.ts: abtool has it compiled
   // in the thread that runs it when it starts a reading thread)
   { name: 'analyze JSONL, V8 compiling in the background', file: files.jsonl, args: analyze(files.jsonl), env: { ABTOOL_SYNC_COMPILE: '0' } },
+  // every line through the row-by-row scanner (src/ingest/jsonlWasm.ts: the WebAssembly extractor takes the usual line)
+  { name: 'analyze JSONL, without the WebAssembly extractor', file: files.jsonl, args: analyze(files.jsonl), env: { ABTOOL_WASM: '0' } },
   { name: 'analyze CSV', file: files.csv, args: analyze(files.csv) },
   { name: 'analyze Arrow (file)', file: files.arrow, args: analyze(files.arrow) },
   { name: 'analyze Arrow (stream)', file: files.arrows, args: analyze(files.arrows) },
