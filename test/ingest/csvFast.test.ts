@@ -11,28 +11,12 @@ import { newAccount } from '../../src/ingest/account.js';
 import { BatchBuilder } from '../../src/ingest/builder.js';
 import { CsvReader } from '../../src/ingest/csv.js';
 import type { Batch, IngestAccount } from '../../src/ingest/types.js';
-import { contractPlan, LOGS, portable, corrupt } from './helpers.js';
+import { chunked, contractPlan, corrupt, iterate, LOGS, portable } from './helpers.js';
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const raw = readFileSync(LOGS + 'clean.csv');
 const clean = raw.subarray(0, 3).equals(BOM) ? raw.subarray(3) : raw;
 const plan = contractPlan();
-
-async function* iterate(chunks: Buffer[]): AsyncGenerator<Buffer> {
-  for (const c of chunks) yield c;
-}
-
-function chunked(buf: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => (buf.length === 0 ? 0 : c % buf.length)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of points) {
-    if (p > prev) out.push(buf.subarray(prev, p));
-    prev = Math.max(prev, p);
-  }
-  if (prev < buf.length) out.push(buf.subarray(prev));
-  return out;
-}
 
 async function run(chunks: Buffer[]): Promise<{ account: IngestAccount; rows: unknown[]; error: string }> {
   const account = newAccount();

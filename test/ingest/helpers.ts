@@ -108,3 +108,21 @@ export function corrupt(src: Buffer, ops: [number, number, number][]): Buffer {
   }
   return b;
 }
+
+/** The bytes as an async stream of chunks (what a reader is given). */
+export async function* iterate(chunks: Buffer[]): AsyncGenerator<Buffer> {
+  for (const c of chunks) yield c;
+}
+
+/** The bytes cut at the given positions (each taken modulo the length; repeats and order do not matter). */
+export function chunked(buf: Buffer, cuts: number[]): Buffer[] {
+  const points = [...new Set(cuts.map((c) => (buf.length === 0 ? 0 : c % buf.length)))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const p of points) {
+    if (p > prev) out.push(buf.subarray(prev, p));
+    prev = Math.max(prev, p);
+  }
+  if (prev < buf.length) out.push(buf.subarray(prev));
+  return out;
+}

@@ -16,7 +16,7 @@ import { JsonLineScanner } from '../../src/ingest/jsonScan.js';
 import type { Batch, IngestAccount, ReadPlan } from '../../src/ingest/types.js';
 import { SOURCE_SHA256 } from '../../src/ingest/wasm/jsonlScanWasm.js';
 import { isoTimestampValue } from '../../src/ingest/coerce.js';
-import { contractPlan, corrupt, field, LOGS } from './helpers.js';
+import { chunked, contractPlan, corrupt, field, iterate, LOGS } from './helpers.js';
 
 const plan = contractPlan();
 const cleanJsonl = readFileSync(LOGS + 'clean.jsonl');
@@ -25,22 +25,6 @@ interface Outcome {
   account: IngestAccount;
   rows: unknown[];
   error: string | null;
-}
-
-async function* iterate(chunks: Buffer[]): AsyncGenerator<Buffer> {
-  for (const c of chunks) yield c;
-}
-
-function chunked(buf: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => (buf.length === 0 ? 0 : c % buf.length)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of points) {
-    if (p > prev) out.push(buf.subarray(prev, p));
-    prev = Math.max(prev, p);
-  }
-  if (prev < buf.length) out.push(buf.subarray(prev));
-  return out;
 }
 
 async function run(chunks: Buffer[], fast: boolean, { batchSize = 16, strict = false, p = plan } = {}): Promise<Outcome> {

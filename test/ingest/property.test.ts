@@ -15,7 +15,7 @@ import { BatchBuilder } from '../../src/ingest/builder.js';
 import { CsvReader } from '../../src/ingest/csv.js';
 import { JsonlReader } from '../../src/ingest/jsonl.js';
 import type { Batch, IngestAccount, ReadPlan } from '../../src/ingest/types.js';
-import { collect, contractPlan, LOGS, portable, corrupt } from './helpers.js';
+import { chunked, collect, contractPlan, corrupt, iterate, LOGS, portable } from './helpers.js';
 
 const cleanJsonl = readFileSync(LOGS + 'clean.jsonl');
 const cleanCsv = readFileSync(LOGS + 'clean.csv');
@@ -28,22 +28,6 @@ const edits = fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.nat(), fc.con
   maxLength: 6,
 });
 
-
-function chunked(buf: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => (buf.length === 0 ? 0 : c % buf.length)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of points) {
-    if (p > prev) out.push(buf.subarray(prev, p));
-    prev = Math.max(prev, p);
-  }
-  if (prev < buf.length) out.push(buf.subarray(prev));
-  return out;
-}
-
-async function* iterate(chunks: Buffer[]): AsyncGenerator<Buffer> {
-  for (const c of chunks) yield c;
-}
 
 interface Outcome {
   account: IngestAccount;
