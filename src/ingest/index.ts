@@ -169,11 +169,14 @@ export const SPLIT_AT = 0.375;
 
 /**
  * Where a split JSON Lines read cuts the file when this thread parses the first part itself
- * (firstPartHere): it also encodes every batch, the second part's once the first is done, so its part
- * is the smaller. On the 1M-row bench log (2 cores, 9 alternated runs each): cut at 0.25, 1.66 s; 0.30,
- * 1.59 s; 0.35, 1.51-1.53 s; 0.40, 1.48 s; 0.45, 1.49 s; against 1.55-1.64 s with both parts on workers.
+ * (firstPartHere): it also encodes every batch, the second part's as they come, so its part is the
+ * smaller. With the WebAssembly extractor (jsonlWasm.ts) parsing costs less than encoding, and the
+ * best cut moved down: on the 1M-row bench log (2 cores, alternated runs, medians), 0.15 / 0.20 /
+ * 0.25 / 0.40 gave 0.87 / 0.85 / 0.86 / 0.89 s (9 runs each); 0.25 against 0.40, 7 runs each: the
+ * plain file 0.86 vs 0.89 s, gzipped 0.99 vs 1.00 s, 8 gzipped files 0.95 vs 0.99 s. (Before the
+ * extractor, 0.25 / 0.30 / 0.35 / 0.40 / 0.45 gave 1.66 / 1.59 / 1.51 / 1.48 / 1.49 s.)
  */
-export const HERE_SPLIT_AT = 0.4;
+export const HERE_SPLIT_AT = 0.25;
 
 /** The fraction of a JSON Lines file's size (a gzipped one's inflated size) at which a split read cuts it. */
 export function jsonlSplitAt(): number {
@@ -278,7 +281,7 @@ export function fileParts(sources: Source[], plan: ReadPlan, options: LogReadOpt
  * inflated size its trailer gives, which must reach `min`. Null for a trailer that cannot be the
  * whole file's inflated size: smaller than the file's bytes, which deflate never makes more than
  * slightly larger. (The trailer is the last gzip member's inflated size, modulo 4 GiB: a file of
- * several members, or over 4 GiB inflated, whose trailer passes that check is cut elsewhere than 40%,
+ * several members, or over 4 GiB inflated, whose trailer passes that check is cut elsewhere than jsonlSplitAt,
  * lopsided but the same rows: each part finds the same newline, and the cut cannot fall past the end.)
  */
 function gzipParts(src: Source, byName: FileFormat | null, min: number): PartRange[] | null {
