@@ -9,7 +9,7 @@
  * Memory stays bounded: only the unfinished tail of a chunk is kept, and a line longer than
  * MAX_LINE_BYTES is dropped (counted as malformed) instead of being gathered.
  */
-import { K_TIMESTAMP, type BatchBuilder } from './builder.js';
+import type { BatchBuilder } from './builder.js';
 import { decodeUtf8 } from './intern.js';
 import {
   JsonLineScanner,
@@ -50,9 +50,7 @@ export class JsonlReader {
   ) {
     const sources = builder.fields.map((f) => f.source);
     this.scanner = new JsonLineScanner(sources);
-    const times = builder.fields.map((f) => f.kind === K_TIMESTAMP);
-    const texts = builder.fields.map((_, f) => f === builder.mf || builder.textFields.includes(f));
-    const wasm = fast ? WasmLineScanner.create(sources, times, texts) : null;
+    const wasm = fast ? WasmLineScanner.create(sources, LineColumns.fieldsOf(builder)) : null;
     if (wasm) {
       const columns = new LineColumns(builder, wasm);
       if (columns.usable) {

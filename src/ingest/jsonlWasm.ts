@@ -16,7 +16,7 @@ import type { BatchBuilder, RowBlock } from './builder.js';
 import { K_FLAG, K_LABEL, K_NUMBER, K_STRING, K_TIMESTAMP, nonFiniteLabel } from './builder.js';
 import { MAX_TIME_MS, timestampTextValue } from './coerce.js';
 import type { ByteColumn } from './intern.js';
-import { TOK_ABSENT, TOK_FALSE, TOK_NULL, TOK_NUMBER, TOK_STRING, TOK_TRUE } from './jsonScan.js';
+import { TOK_STRING } from './jsonScan.js';
 import { WASM_BASE64 } from './wasm/jsonlScanWasm.js';
 
 /** Bytes of lines copied into the extractor's memory at a time (a read's chunk: open.ts CHUNK_BYTES). */
@@ -46,6 +46,7 @@ interface Exports {
   tokPtr(): number;
   vsPtr(): number;
   vePtr(): number;
+  lenPtr(): number;
   numPtr(): number;
   endPtr(): number;
   statusPtr(): number;
@@ -71,6 +72,23 @@ function wasmModule(): object | null {
   return compiled;
 }
 
+/** What the extractor makes of a field's values (jsonlScan.c typeFields): nothing, a number column, a text column. */
+export const ROLE_NONE = 0;
+export const ROLE_NUMBER = 1;
+export const ROLE_TEXT = 2;
+
+/** outStatus bits (jsonlScan.c): left to JsonLineScanner; a value finishRow would not take as it stands; a time for coerce.ts */
+export const ST_SCAN = 1;
+export const ST_TYPE = 2;
+export const ST_TIME = 4;
+
+/** A field as the extractor sees it: its kind (builder.ts K_*), whether it is required, its role (ROLE_*). */
+export interface ExtractField {
+  kind: number;
+  required: boolean;
+  role: number;
+}
+
 /** Whether reads may take the fast way (not with ABTOOL_WASM=0). */
 export function wasmWanted(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.ABTOOL_WASM !== '0';
@@ -82,12 +100,17 @@ export class WasmLineScanner {
   readonly region: Buffer;
   /** where the values of the gathered fields are copied, field after field, when they fit (`packed`) */
   readonly pack: Buffer;
-  /** per field f and line l (index f * maxLines + l): token type (TOK_*), value range, a number's (or a time's) value */
+  /**
+   * Per field f and line l (index f * maxLines + l): token type (TOK_*), value range, a number's (or
+   * a time's) value; once typed (ROLE_NUMBER) the field's value, NaN when missing; a text field's
+   * length (ROLE_TEXT; -1: missing or empty), its range then counting from `pack` when `packed`.
+   */
   readonly tok: Uint8Array;
   readonly vs: Int32Array;
   readonly ve: Int32Array;
+  readonly len: Int32Array;
   readonly num: Float64Array;
-  /** per line: the offset of its newline; 0 when the extractor took it, 1 when JsonLineScanner must */
+  /** per line: the offset of its newline; 0 when the extractor took it whole and typed it, else ST_* bits */
   readonly end: Int32Array;
   readonly status: Uint8Array;
   readonly maxLines: number;
@@ -105,17 +128,18 @@ export class WasmLineScanner {
     this.tok = new Uint8Array(mem, x.tokPtr(), n);
     this.vs = new Int32Array(mem, x.vsPtr(), n);
     this.ve = new Int32Array(mem, x.vePtr(), n);
+    this.len = new Int32Array(mem, x.lenPtr(), n);
     this.num = new Float64Array(mem, x.numPtr(), n);
     this.end = new Int32Array(mem, x.endPtr(), this.maxLines);
     this.status = new Uint8Array(mem, x.statusPtr(), this.maxLines);
   }
 
   /**
-   * An extractor for fields reading these columns (several fields may share one); `times[f]`: field f
-   * is a timestamp (the extractor also reads its strings as ISO-8601 times, into `num`). Null when it
-   * cannot serve them.
+   * An extractor for fields reading these columns (several fields may share one), typed as `fields`
+   * says (a timestamp's strings are also read as ISO-8601 times; without `fields`, nothing is typed
+   * or gathered). Null when it cannot serve them.
    */
-  static create(sources: readonly string[], times: readonly boolean[] = [], gathered: readonly boolean[] = []): WasmLineScanner | null {
+  static create(sources: readonly string[], fields: readonly ExtractField[] = []): WasmLineScanner | null {
     const mod = wasmModule();
     if (mod === null) return null;
     let x: Exports;
@@ -156,14 +180,19 @@ export class WasmLineScanner {
       store.set(b, o);
       o += b.length;
     }
-    const desc = new Int32Array(mem, x.setupPtr(), 5 * x.maxFields());
+    const desc = new Int32Array(mem, x.setupPtr(), 6 * x.maxFields());
     keys.forEach((_, k) => {
       desc[2 * k] = bytes[k]!.length;
       desc[2 * k + 1] = first[k]!;
     });
-    desc.set(next, 2 * keys.length);
-    for (let f = 0; f < nf; f++) desc[2 * keys.length + nf + f] = times[f] === true ? 1 : 0;
-    for (let f = 0; f < nf; f++) desc[2 * keys.length + 2 * nf + f] = gathered[f] === true ? 1 : 0;
+    const at = 2 * keys.length;
+    desc.set(next, at);
+    for (let f = 0; f < nf; f++) {
+      const field = fields[f];
+      desc[at + nf + f] = field?.kind ?? -1;
+      desc[at + 2 * nf + f] = field?.required === true ? 1 : 0;
+      desc[at + 3 * nf + f] = field?.role ?? ROLE_NONE;
+    }
     if (x.setup(nf, keys.length, base + REGION_BYTES + PAD, PACK_BYTES) !== 1) return null;
     return new WasmLineScanner(x);
   }
@@ -185,14 +214,16 @@ export class WasmLineScanner {
 }
 
 /**
- * The lines of one extractor call as a block of columns (row j: line j of the call), with a mark on
- * each line the row-by-row way must take.
+ * The lines of one extractor call as a block of columns (row j: line j of the call), typed by the
+ * extractor (views of its outputs), with a mark on each line the row-by-row way must take.
  */
 export class LineColumns {
   readonly block: RowBlock;
+  /** per line: nonzero when the row-by-row way must take it (the extractor's status, then this side's checks) */
   readonly marked: Uint8Array;
-  private readonly nums: (Float64Array | null)[];
   private readonly texts: (ByteColumn | null)[];
+  /** the role of each field (ROLE_*) */
+  readonly roles: number[];
   /** false: a field the columnar way cannot type (then every line goes row by row) */
   readonly usable: boolean;
 
@@ -200,39 +231,43 @@ export class LineColumns {
     private readonly b: BatchBuilder,
     private readonly w: WasmLineScanner,
   ) {
-    const nf = b.nf;
-    const m = w.maxLines;
-    this.marked = new Uint8Array(m);
-    this.nums = Array.from({ length: nf }, (_, f) => (b.numCols.includes(f) ? new Float64Array(m) : null));
-    this.texts = Array.from({ length: nf }, (_, f) =>
-      f === b.mf || b.textFields.includes(f) ? { bytes: w.region, start: new Int32Array(m), len: new Int32Array(m) } : null,
-    );
-    this.block = { model: new Uint8Array(m), nums: this.nums, texts: this.texts };
-    let usable = true;
-    for (let f = 0; f < nf; f++) {
-      const kind = b.fields[f]!.kind;
-      if (this.texts[f]) {
-        if (kind !== K_STRING && kind !== K_LABEL) usable = false;
-      } else if (!this.nums[f] || (kind !== K_NUMBER && kind !== K_FLAG && kind !== K_TIMESTAMP)) {
-        usable = false;
-      }
-    }
-    this.usable = usable;
+    const L = w.maxLines;
+    this.marked = w.status;
+    this.roles = LineColumns.rolesOf(b);
+    this.usable = this.roles.every((r) => r !== ROLE_NONE);
+    const nums = this.roles.map((r, f) => (r === ROLE_NUMBER ? w.num.subarray(f * L, (f + 1) * L) : null));
+    this.texts = this.roles.map((r, f) => (r === ROLE_TEXT ? { bytes: w.region, start: w.vs.subarray(f * L, (f + 1) * L), len: w.len.subarray(f * L, (f + 1) * L) } : null));
+    this.block = { model: new Uint8Array(L), nums, texts: this.texts };
   }
 
-  /** Type the `m` lines of the last call into `block` and mark those the row-by-row way must take. */
+  /** What the extractor makes of each of the builder's fields; ROLE_NONE for one it cannot type. */
+  static rolesOf(b: BatchBuilder): number[] {
+    return b.fields.map((field, f) => {
+      const kind = field.kind;
+      if (f === b.mf || b.textFields.includes(f)) return kind === K_STRING || kind === K_LABEL ? ROLE_TEXT : ROLE_NONE;
+      return b.numCols.includes(f) && (kind === K_NUMBER || kind === K_FLAG || kind === K_TIMESTAMP) ? ROLE_NUMBER : ROLE_NONE;
+    });
+  }
+
+  /** The extractor's description of the builder's fields. */
+  static fieldsOf(b: BatchBuilder): ExtractField[] {
+    const roles = LineColumns.rolesOf(b);
+    return b.fields.map((field, f) => ({ kind: field.kind, required: field.required, role: roles[f]! }));
+  }
+
+  /**
+   * Finish the `m` lines of the last call: the times the extractor left to coerce.ts, the labels that
+   * stand for a non-finite number, the model codes; mark what finishRow would not accept.
+   */
   fill(m: number): void {
     const b = this.b;
     const w = this.w;
     const marked = this.marked;
-    marked.set(w.status.subarray(0, m));
     const L = w.maxLines;
     const tok = w.tok;
-    const vs = w.vs;
-    const ve = w.ve;
-    const buf = w.region;
+    const region = w.region;
     // the text fields' values, gathered field after field (a run of rows is then one copy in acceptRows)
-    const textBuf = w.packed() ? w.pack : buf;
+    const textBuf = w.packed() ? w.pack : region;
     for (let f = 0; f < b.nf; f++) {
       const field = b.fields[f]!;
       const o = f * L;
@@ -240,63 +275,34 @@ export class LineColumns {
       if (text) {
         text.bytes = textBuf;
         const { start, len } = text;
-        const isString = field.kind === K_STRING;
-        const num = w.num;
-        for (let j = 0; j < m; j++) {
-          const t = tok[o + j]!;
-          // a number where text belongs is its digits (a label's only when finite: the scanner computed it)
-          if (t === TOK_STRING || (t === TOK_NUMBER && (isString || num[o + j] === num[o + j]))) {
-            const s = vs[o + j]!;
-            const l = ve[o + j]! - s;
-            start[j] = s;
-            len[j] = l === 0 ? -1 : l;
-            if (!isString && t === TOK_STRING && l > 0 && nonFiniteLabel(textBuf, s, s + l)) marked[j] = 1;
-          } else {
-            len[j] = -1;
-            if (t !== TOK_ABSENT && t !== TOK_NULL) marked[j] = 1;
+        if (field.kind === K_LABEL) {
+          for (let j = 0; j < m; j++) {
+            const l = len[j]!;
+            if (l > 0 && tok[o + j] === TOK_STRING && nonFiniteLabel(textBuf, start[j]!, start[j]! + l)) marked[j]! |= ST_TYPE;
           }
         }
-        if (field.required) for (let j = 0; j < m; j++) if (len[j]! < 0) marked[j] = 1;
         if (f === b.mf) {
           const model = this.block.model;
           for (let j = 0; j < m; j++) {
             const l = len[j]!;
             const c = l < 0 ? -1 : b.knownModel(textBuf, start[j]!, start[j]! + l);
-            if (c < 0) marked[j] = 1;
+            if (c < 0) marked[j]! |= ST_TYPE;
             else model[j] = c;
           }
         }
-        continue;
-      }
-      const out = this.nums[f]!;
-      const num = w.num;
-      const kind = field.kind;
-      for (let j = 0; j < m; j++) {
-        const t = tok[o + j]!;
-        let v = NaN;
-        if (t === TOK_ABSENT || t === TOK_NULL) {
-          // missing
-        } else if (t === TOK_NUMBER) {
-          v = num[o + j]!;
-          // off the fast path (NaN), a flag other than 0/1, a time a date cannot hold: row by row
-          if (v !== v || (kind === K_FLAG && v !== 0 && v !== 1) || (kind === K_TIMESTAMP && !(v >= -MAX_TIME_MS && v <= MAX_TIME_MS))) marked[j] = 1;
-        } else if (kind === K_FLAG && (t === TOK_TRUE || t === TOK_FALSE)) {
-          v = t === TOK_TRUE ? 1 : 0;
-        } else if (kind === K_TIMESTAMP && t === TOK_STRING) {
-          const s = vs[o + j]!;
-          const e = ve[o + j]!;
-          if (s !== e) {
-            // the extractor's reading of an ISO-8601 time (NaN: not one it reads; then coerce.ts says)
-            v = num[o + j]!;
-            if (v !== v) v = timestampTextValue(buf, s, e);
-            if (!(v >= -MAX_TIME_MS && v <= MAX_TIME_MS)) marked[j] = 1;
-          }
-        } else {
-          marked[j] = 1;
+      } else if (field.kind === K_TIMESTAMP) {
+        // times given as text that are not ISO-8601 times the extractor read (epoch milliseconds as text, say)
+        const num = w.num;
+        const vs = w.vs;
+        const ve = w.ve;
+        for (let j = 0; j < m; j++) {
+          const st = marked[j]!;
+          if ((st & ST_TIME) === 0 || (st & ST_SCAN) !== 0) continue;
+          const v = timestampTextValue(region, vs[o + j]!, ve[o + j]!);
+          num[o + j] = v;
+          marked[j] = (st & ~ST_TIME) | (v >= -MAX_TIME_MS && v <= MAX_TIME_MS ? 0 : ST_TYPE);
         }
-        out[j] = v;
       }
-      if (field.required) for (let j = 0; j < m; j++) if (out[j] !== out[j]) marked[j] = 1;
     }
   }
 }

@@ -11,7 +11,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { newAccount } from '../../src/ingest/account.js';
 import { BatchBuilder } from '../../src/ingest/builder.js';
 import { JsonlReader } from '../../src/ingest/jsonl.js';
-import { REGION_BYTES, WasmLineScanner } from '../../src/ingest/jsonlWasm.js';
+import { REGION_BYTES, ROLE_NUMBER, ROLE_TEXT, ST_SCAN, WasmLineScanner } from '../../src/ingest/jsonlWasm.js';
+import { K_LABEL, K_NUMBER, K_STRING, K_TIMESTAMP } from '../../src/ingest/builder.js';
 import { JsonLineScanner } from '../../src/ingest/jsonScan.js';
 import type { Batch, IngestAccount, ReadPlan } from '../../src/ingest/types.js';
 import { SOURCE_SHA256 } from '../../src/ingest/wasm/jsonlScanWasm.js';
@@ -225,7 +226,7 @@ describe('the JSON Lines fast way gives what the row-by-row way gives', () => {
         const text = `${r.lead}${r.year}-${r.month}-${r.day}${time}`;
         return r.cut > 30 ? text.slice(0, r.cut - 20) : text;
       });
-    const w = WasmLineScanner.create(['ts'], [true])!;
+    const w = WasmLineScanner.create(['ts'], [{ kind: K_TIMESTAMP, required: false, role: ROLE_NUMBER }])!;
     let computed = 0;
     let total = 0;
     await fc.assert(
@@ -238,7 +239,7 @@ describe('the JSON Lines fast way gives what the row-by-row way gives', () => {
         while (s < bytes.length) {
           const m = w.scan(s, bytes.length);
           for (let j = 0; j < m; j++, line++) {
-            expect(w.status[j]).toBe(0);
+            expect(w.status[j]! & ST_SCAN).toBe(0);
             const v = w.num[j]!;
             total++;
             if (v !== v) continue;
@@ -267,7 +268,8 @@ describe('the JSON Lines fast way gives what the row-by-row way gives', () => {
     const big = 'u'.repeat(800_000);
     const lines = [`{"model":"champion","user_id":"${big}","score":1}`];
     for (let i = 0; i < 300; i++) lines.push(`{"model":"${i % 3 ? 'champion' : 'challenger'}","user_id":"u${i}","score":${i}}`);
-    const w = WasmLineScanner.create(['model', 'user_id', 'user_id', 'user_id', 'score'], [], [true, true, true, true, false])!;
+    const text = (kind: number) => ({ kind, required: false, role: ROLE_TEXT });
+    const w = WasmLineScanner.create(['model', 'user_id', 'user_id', 'user_id', 'score'], [text(K_STRING), text(K_STRING), text(K_STRING), text(K_LABEL), { kind: K_NUMBER, required: false, role: ROLE_NUMBER }])!;
     const data = Buffer.from(lines.join('\n') + '\n');
     w.load(data, 0, data.length);
     expect(w.scan(0, data.length)).toBe(256);

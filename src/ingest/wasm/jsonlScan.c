@@ -31,6 +31,16 @@ typedef unsigned long long u64;
 
 /* token types: the TOK_* values of jsonScan.ts */
 enum { T_ABSENT, T_NULL, T_TRUE, T_FALSE, T_NUMBER, T_STRING, T_STRING_ESC, T_NAN, T_INF, T_NEG_INF, T_NESTED };
+/* field kinds: the K_* values of builder.ts */
+enum { K_NUMBER, K_FLAG, K_STRING, K_TIMESTAMP, K_LABEL };
+/* what typeFields makes of a field: nothing, a number column (outNum), a text column (outVs, outLen) */
+enum { ROLE_NONE, ROLE_NUMBER, ROLE_TEXT };
+/* outStatus bits: left to JsonLineScanner, a value finishRow would not accept as it stands, a time for coerce.ts to read */
+#define ST_SCAN 1
+#define ST_TYPE 2
+#define ST_TIME 4
+/* the largest time a JavaScript Date holds (coerce.ts MAX_TIME_MS) */
+#define MAX_TIME_MS 8.64e15
 
 static i32 nf;
 static i32 nkeys;
@@ -39,9 +49,11 @@ static i32 keyOff[MAXF];
 static i32 keyFirst[MAXF];
 static i32 fieldNext[MAXF];
 static u8 keyStore[KEYSTORE];
-static i32 fieldIso[MAXF];
-static i32 fieldPack[MAXF];
-static i32 setupDesc[5 * MAXF];
+/* per field: its kind (builder.ts K_*), whether it is required, its role (ROLE_*) */
+static i32 fieldKind[MAXF];
+static i32 fieldRequired[MAXF];
+static i32 fieldRole[MAXF];
+static i32 setupDesc[6 * MAXF];
 /* where a call's text values are gathered (set by the caller), and whether the last call did */
 static u8 *packArea;
 static i32 packCap;
@@ -59,6 +71,8 @@ static u8 stack[MAXDEPTH];
 static u8 outTok[MAXF * MAXLINES];
 static i32 outVs[MAXF * MAXLINES];
 static i32 outVe[MAXF * MAXLINES];
+/* per text field and line (typeFields): the value's length, -1 when missing or empty */
+static i32 outLen[MAXF * MAXLINES];
 static double outNum[MAXF * MAXLINES];
 /* per line: the offset of its newline, and 0 (taken) or 1 (the caller scans it) */
 static i32 outEnd[MAXLINES];
@@ -74,6 +88,7 @@ EXPORT(setupPtr) i32 *setupPtr(void) { return setupDesc; }
 EXPORT(tokPtr) u8 *tokPtr(void) { return outTok; }
 EXPORT(vsPtr) i32 *vsPtr(void) { return outVs; }
 EXPORT(vePtr) i32 *vePtr(void) { return outVe; }
+EXPORT(lenPtr) i32 *lenPtr(void) { return outLen; }
 EXPORT(numPtr) double *numPtr(void) { return outNum; }
 EXPORT(endPtr) i32 *endPtr(void) { return outEnd; }
 EXPORT(statusPtr) u8 *statusPtr(void) { return outStatus; }
@@ -84,9 +99,8 @@ EXPORT(keyStoreSize) i32 keyStoreSize(void) { return KEYSTORE; }
 
 /*
  * nfields fields, nk distinct keys: setupDesc holds, per key, its length and first field, then per
- * field the next field of the same key (-1: none), then per field 1 when it is a timestamp (its
- * strings are read as ISO-8601 times too), then per field 1 when its values are gathered (scanLines);
- * keyStore the keys' bytes one after another. The gathered values go to pack[0, cap).
+ * field the next field of the same key (-1: none), then per field its kind, whether it is required
+ * and its role; keyStore the keys' bytes one after another. Gathered values go to pack[0, cap).
  */
 EXPORT(setup) i32 setup(i32 nfields, i32 nk, u8 *pack, i32 cap) {
   if (nfields < 0 || nfields > MAXF || nk < 0 || nk > nfields) return 0;
@@ -102,8 +116,11 @@ EXPORT(setup) i32 setup(i32 nfields, i32 nk, u8 *pack, i32 cap) {
     if (off > KEYSTORE) return 0;
   }
   for (i32 f = 0; f < nf; f++) fieldNext[f] = setupDesc[2 * nk + f];
-  for (i32 f = 0; f < nf; f++) fieldIso[f] = setupDesc[2 * nk + nf + f];
-  for (i32 f = 0; f < nf; f++) fieldPack[f] = setupDesc[2 * nk + 2 * nf + f];
+  for (i32 f = 0; f < nf; f++) {
+    fieldKind[f] = setupDesc[2 * nk + nf + f];
+    fieldRequired[f] = setupDesc[2 * nk + 2 * nf + f];
+    fieldRole[f] = setupDesc[2 * nk + 3 * nf + f];
+  }
   packArea = pack;
   packCap = cap;
   return 1;
@@ -481,7 +498,7 @@ static const u8 *scanLine(const u8 *p, const u8 *base, i32 l) {
           outVs[o] = a;
           outVe[o] = b;
           if (t == T_NUMBER) outNum[o] = numValue;
-          else if (t == T_STRING && fieldIso[f]) outNum[o] = isoValue(base + a, base + b);
+          else if (t == T_STRING && fieldKind[f] == K_TIMESTAMP) outNum[o] = isoValue(base + a, base + b);
         }
       }
       p = skipWs(p);
@@ -518,7 +535,7 @@ static const u8 *newline(const u8 *p) {
 static void gather(const u8 *base, i32 m) {
   i32 total = 0;
   for (i32 f = 0; f < nf; f++) {
-    if (!fieldPack[f]) continue;
+    if (fieldRole[f] != ROLE_TEXT) continue;
     for (i32 l = 0; l < m; l++) {
       i32 o = f * MAXLINES + l;
       u8 t = outTok[o];
@@ -530,7 +547,7 @@ static void gather(const u8 *base, i32 m) {
   if (total + 16 > packCap) return;
   i32 w = 0;
   for (i32 f = 0; f < nf; f++) {
-    if (!fieldPack[f]) continue;
+    if (fieldRole[f] != ROLE_TEXT) continue;
     for (i32 l = 0; l < m; l++) {
       i32 o = f * MAXLINES + l;
       u8 t = outTok[o];
@@ -548,9 +565,73 @@ static void gather(const u8 *base, i32 m) {
 }
 
 /*
+ * The columns the caller hands to BatchBuilder.acceptRows, as setNumberToken, setTextBytes, setBool
+ * and finishRow would type each value: a number field's value in outNum (NaN: missing), a text field's
+ * length in outLen (-1: missing or empty; outVs is its start). A value finishRow would not accept as it
+ * stands, or that only the row-by-row way reads (a number off the exact fast path, a label given as
+ * true), sets ST_TYPE on its line; a time given as text that is not an ISO-8601 time read here sets
+ * ST_TIME (the caller reads it with coerce.ts, and checks it). Label text that stands for a non-finite
+ * number, and the model, are the caller's to check.
+ */
+static void typeFields(i32 m) {
+  const double nan = __builtin_nan("");
+  for (i32 f = 0; f < nf; f++) {
+    i32 role = fieldRole[f], kind = fieldKind[f], required = fieldRequired[f];
+    if (role == ROLE_TEXT) {
+      for (i32 l = 0; l < m; l++) {
+        i32 o = f * MAXLINES + l;
+        u8 t = outTok[o];
+        i32 len = -1;
+        int bad = 0;
+        if (t == T_STRING) {
+          len = outVe[o] - outVs[o];
+          if (len == 0) len = -1;
+        } else if (t == T_NUMBER && (kind == K_STRING || outNum[o] == outNum[o])) {
+          /* a number where text belongs: its digits (a label's only when finite: its value was computed) */
+          len = outVe[o] - outVs[o];
+        } else if (t != T_ABSENT && t != T_NULL) {
+          bad = 1;
+        }
+        if (len < 0 && required) bad = 1;
+        outLen[o] = len;
+        if (bad) outStatus[l] |= ST_TYPE;
+      }
+    } else if (role == ROLE_NUMBER) {
+      for (i32 l = 0; l < m; l++) {
+        i32 o = f * MAXLINES + l;
+        u8 t = outTok[o];
+        double v = nan;
+        int bad = 0;
+        if (t == T_ABSENT || t == T_NULL) {
+          /* missing */
+        } else if (t == T_NUMBER) {
+          v = outNum[o];
+          if (v != v || (kind == K_FLAG && v != 0 && v != 1) || (kind == K_TIMESTAMP && !(v >= -MAX_TIME_MS && v <= MAX_TIME_MS))) bad = 1;
+        } else if (kind == K_FLAG && (t == T_TRUE || t == T_FALSE)) {
+          v = t == T_TRUE ? 1 : 0;
+        } else if (kind == K_TIMESTAMP && t == T_STRING) {
+          if (outVe[o] != outVs[o]) {
+            v = outNum[o];
+            if (v != v) outStatus[l] |= ST_TIME;
+            else if (!(v >= -MAX_TIME_MS && v <= MAX_TIME_MS)) bad = 1;
+          }
+        } else {
+          bad = 1;
+        }
+        /* a missing required value; a time left to the caller is checked there */
+        if (v != v && required && !(outStatus[l] & ST_TIME)) bad = 1;
+        outNum[o] = v;
+        if (bad) outStatus[l] |= ST_TYPE;
+      }
+    }
+  }
+}
+
+/*
  * The lines of base[start, end), where base[end - 1] is a newline: at most MAXLINES of them. Returns
- * how many; outEnd[l] is line l's newline (its offset from base), outStatus[l] whether it was taken.
- * The gathered fields' values are then in the pack area (wasPacked).
+ * how many; outEnd[l] is line l's newline (its offset from base), outStatus[l] whether it was taken
+ * (0) and if not why (ST_*). The text fields' values are then in the pack area (wasPacked), and the
+ * fields typed (typeFields).
  */
 EXPORT(scanLines) i32 scanLines(const u8 *base, i32 start, i32 end) {
   const u8 *p = base + start, *stop = base + end;
@@ -560,7 +641,7 @@ EXPORT(scanLines) i32 scanLines(const u8 *base, i32 start, i32 end) {
     if (q) {
       outStatus[l] = 0;
     } else {
-      outStatus[l] = 1;
+      outStatus[l] = ST_SCAN;
       q = newline(p);
     }
     outEnd[l] = (i32)(q - base);
@@ -568,5 +649,6 @@ EXPORT(scanLines) i32 scanLines(const u8 *base, i32 start, i32 end) {
     l++;
   }
   gather(base, l);
+  typeFields(l);
   return l;
 }
