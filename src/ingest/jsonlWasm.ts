@@ -102,7 +102,8 @@ export class WasmLineScanner {
   readonly pack: Buffer;
   /**
    * Per field f and line l (index f * maxLines + l): token type (TOK_*), value range, a number's (or
-   * a time's) value; once typed (ROLE_NUMBER) the field's value, NaN when missing; a text field's
+   * a time's) value; once typed (ROLE_NUMBER) the field's value, NaN when missing, and in `len` 1
+   * for a time given as text that the extractor left to coerce.ts (0 otherwise); a text field's
    * length (ROLE_TEXT; -1: missing or empty), its range then counting from `pack` when `packed`.
    */
   readonly tok: Uint8Array;
@@ -268,6 +269,8 @@ export class LineColumns {
     const region = w.region;
     // the text fields' values, gathered field after field (a run of rows is then one copy in acceptRows)
     const textBuf = w.packed() ? w.pack : region;
+    let anyTime = false;
+    for (let j = 0; j < m; j++) if ((marked[j]! & ST_TIME) !== 0) anyTime = true;
     for (let f = 0; f < b.nf; f++) {
       const field = b.fields[f]!;
       const o = f * L;
@@ -290,19 +293,21 @@ export class LineColumns {
             else model[j] = c;
           }
         }
-      } else if (field.kind === K_TIMESTAMP) {
-        // times given as text that are not ISO-8601 times the extractor read (epoch milliseconds as text, say)
+      } else if (field.kind === K_TIMESTAMP && anyTime) {
+        // this field's times given as text that are not ISO-8601 times the extractor read (epoch
+        // milliseconds as text, say): w.len is 1 for those (the line's ST_TIME may be another field's)
+        const later = w.len;
         const num = w.num;
         const vs = w.vs;
         const ve = w.ve;
         for (let j = 0; j < m; j++) {
-          const st = marked[j]!;
-          if ((st & ST_TIME) === 0 || (st & ST_SCAN) !== 0) continue;
+          if (later[o + j] !== 1 || (marked[j]! & ST_SCAN) !== 0) continue;
           const v = timestampTextValue(region, vs[o + j]!, ve[o + j]!);
           num[o + j] = v;
-          marked[j] = (st & ~ST_TIME) | (v >= -MAX_TIME_MS && v <= MAX_TIME_MS ? 0 : ST_TYPE);
+          if (!(v >= -MAX_TIME_MS && v <= MAX_TIME_MS)) marked[j]! |= ST_TYPE;
         }
       }
     }
+    if (anyTime) for (let j = 0; j < m; j++) marked[j]! &= ~ST_TIME;
   }
 }

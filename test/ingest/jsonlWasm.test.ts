@@ -35,7 +35,7 @@ async function run(chunks: Buffer[], fast: boolean, { batchSize = 16, strict = f
   const rows: unknown[] = [];
   const take = (b: Batch): void => {
     for (let i = 0; i < b.length; i++) {
-      const row: unknown[] = [b.model[i], b.line?.[i]];
+      const row: unknown[] = [b.model[i]];
       for (const [name, col] of b.columns) {
         if (col.kind === 'number') row.push(name, col.values[i]);
         else row.push(name, col.codes[i]! < 0 ? null : col.dict.values[col.codes[i]!], col.numeric?.[col.codes[i]!]);
@@ -278,6 +278,45 @@ describe('the JSON Lines fast way gives what the row-by-row way gives', () => {
     expect(w.packed()).toBe(true);
     const out = await same(data, [], { p, batchSize: 50 });
     expect(out.account.rowsRead).toBe(301);
+  });
+
+  it('several timestamp fields, times as text the extractor leaves to coerce.ts, required fields after them', async () => {
+    const plans: ReadPlan[] = [
+      // two fields reading one column
+      { fields: [field('model', 'string', true), field('ts', 'timestamp'), { ...field('t2', 'timestamp'), source: 'ts' }], modelField: 'model', models: ['a', 'b'], requestField: null },
+      // two columns, the second required, then a required number
+      { fields: [field('model', 'string', true), field('ts', 'timestamp'), field('t2', 'timestamp', true), field('score', 'number', true)], modelField: 'model', models: ['a', 'b'], requestField: null },
+      // a required number after a timestamp
+      { fields: [field('model', 'string', true), field('ts', 'timestamp'), field('score', 'number', true), field('flag', 'flag', true)], modelField: 'model', models: ['a', 'b'], requestField: null },
+    ];
+    const time = fc.constantFrom('"2024-01-01"', '"2024-01-01T00:00:00Z"', '"1700000000000"', '1700000000000', '" 1700000000000 "', '"x"', '""', 'null', '"8640000000000001"');
+    const line = fc.record({ model: fc.constantFrom('a', 'b'), ts: fc.option(time), t2: fc.option(time), score: fc.option(fc.constantFrom('1', '2.5', 'null')), flag: fc.option(fc.constantFrom('true', '0', '1')) });
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(0, 1, 2), fc.array(line, { minLength: 1, maxLength: 600, size: 'large' }), fc.array(fc.nat(), { maxLength: 3 }), async (pi, lines, cuts) => {
+        const text = lines
+          .map((l) => {
+            const parts = [`"model":"${l.model}"`];
+            if (l.ts !== null) parts.push(`"ts":${l.ts}`);
+            if (l.t2 !== null) parts.push(`"t2":${l.t2}`);
+            if (l.score !== null) parts.push(`"score":${l.score}`);
+            if (l.flag !== null) parts.push(`"flag":${l.flag}`);
+            return `{${parts.join(',')}}`;
+          })
+          .join('\n');
+        await same(Buffer.from(text + '\n'), cuts, { p: plans[pi]!, batchSize: 100 });
+      }),
+      { numRuns: 150 },
+    );
+    // the cases a reviewer found: the first field's time read for the second's mark, a required field skipped, a value from the call before
+    const p0 = plans[0]!;
+    await same(Buffer.from('{"model":"a","ts":"1700000000000"}\n'), [], { p: p0 });
+    await same(Buffer.from('{"model":"a","ts":"2024-01-01","t2":"1700000000000"}\n'), [], { p: plans[1]! });
+    await same(Buffer.from('{"model":"a","ts":"1700000000000"}\n'), [], { p: plans[2]! });
+    const two: ReadPlan = { fields: [field('model', 'string', true), field('t1', 'timestamp'), field('t2', 'timestamp')], modelField: 'model', models: ['a', 'b'], requestField: null };
+    const many = Array.from({ length: 256 }, () => '{"model":"a","t1":"2024-01-01"}');
+    many.push('{"model":"a","t2":"1700000000000"}');
+    const out = await same(Buffer.from(many.join('\n') + '\n'), [], { p: two });
+    expect(out.rows.at(-1)).toEqual([0, 't1', NaN, 't2', 1700000000000]);
   });
 
   it('a read whose fields the extractor cannot serve takes the row-by-row way', () => {

@@ -569,9 +569,10 @@ static void gather(const u8 *base, i32 m) {
  * and finishRow would type each value: a number field's value in outNum (NaN: missing), a text field's
  * length in outLen (-1: missing or empty; outVs is its start). A value finishRow would not accept as it
  * stands, or that only the row-by-row way reads (a number off the exact fast path, a label given as
- * true), sets ST_TYPE on its line; a time given as text that is not an ISO-8601 time read here sets
- * ST_TIME (the caller reads it with coerce.ts, and checks it). Label text that stands for a non-finite
- * number, and the model, are the caller's to check.
+ * true), sets ST_TYPE on its line. A time given as text that is not an ISO-8601 time read here is the
+ * caller's to read (with coerce.ts) and check: outLen is then 1 for that field and line (0 otherwise,
+ * for every number field), and the line has ST_TIME. Label text that stands for a non-finite number,
+ * and the model, are the caller's to check too.
  */
 static void typeFields(i32 m) {
   const double nan = __builtin_nan("");
@@ -601,7 +602,7 @@ static void typeFields(i32 m) {
         i32 o = f * MAXLINES + l;
         u8 t = outTok[o];
         double v = nan;
-        int bad = 0;
+        int bad = 0, later = 0;
         if (t == T_ABSENT || t == T_NULL) {
           /* missing */
         } else if (t == T_NUMBER) {
@@ -612,15 +613,17 @@ static void typeFields(i32 m) {
         } else if (kind == K_TIMESTAMP && t == T_STRING) {
           if (outVe[o] != outVs[o]) {
             v = outNum[o];
-            if (v != v) outStatus[l] |= ST_TIME;
+            if (v != v) later = 1;
             else if (!(v >= -MAX_TIME_MS && v <= MAX_TIME_MS)) bad = 1;
           }
         } else {
           bad = 1;
         }
-        /* a missing required value; a time left to the caller is checked there */
-        if (v != v && required && !(outStatus[l] & ST_TIME)) bad = 1;
+        /* a missing required value (a time left to the caller is not missing: a time, or a wrong type) */
+        if (v != v && required && !later) bad = 1;
         outNum[o] = v;
+        outLen[o] = later;
+        if (later) outStatus[l] |= ST_TIME;
         if (bad) outStatus[l] |= ST_TYPE;
       }
     }
