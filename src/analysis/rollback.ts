@@ -42,8 +42,8 @@ export class RollbackJudge {
     else if (status === 'healthy') this.streak = 0;
     const end = w.start + rule.windowMs;
     const window: RollbackWindow = {
-      start: new Date(w.start).toISOString(),
-      end: new Date(end).toISOString(),
+      start: isoTime(w.start),
+      end: isoTime(end),
       n_control: nC,
       n_treatment: nT,
       control_quantile: cq,
@@ -63,7 +63,7 @@ export class RollbackJudge {
     const q = `p${Number((rule.quantile * 100).toPrecision(6))}`;
     let reason: string;
     if (this.triggeredAt !== null) {
-      reason = `rollback fired at ${new Date(this.triggeredAt).toISOString()}: the challenger's ${q} ${rule.field} was above ${rule.maxRatio}x the champion's for ${rule.consecutive} consecutive ${rule.window} windows`;
+      reason = `rollback fired at ${isoTime(this.triggeredAt)}: the challenger's ${q} ${rule.field} was above ${rule.maxRatio}x the champion's for ${rule.consecutive} consecutive ${rule.window} windows`;
     } else {
       const judged = this.windows.filter((w) => w.status !== 'insufficient').length;
       // why the others could not be judged: too few records, or enough but no ratio (the champion's quantile is 0 or below)
@@ -89,7 +89,7 @@ export class RollbackJudge {
       consecutive: rule.consecutive,
       min_count: rule.minCount,
       triggered: this.triggeredAt !== null,
-      triggered_at: this.triggeredAt === null ? null : new Date(this.triggeredAt).toISOString(),
+      triggered_at: this.triggeredAt === null ? null : isoTime(this.triggeredAt),
       reason,
       windows: this.windows,
     };
@@ -98,6 +98,17 @@ export class RollbackJudge {
 
 /** Empty windows between two windows with records are judged (as insufficient) up to this many in a row. */
 export const MAX_EMPTY_RUN = 60;
+
+/** The largest time a Date holds, either side of 1970 (the range abtool accepts a ts in). */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * A window's time as ISO-8601: a window holding a ts at the very end of the range a Date holds
+ * (+275760-09-13) ends past it, and is named as ending there (toISOString would throw).
+ */
+export function isoTime(ms: number): string {
+  return new Date(Math.min(Math.max(ms, -MAX_DATE_MS), MAX_DATE_MS)).toISOString();
+}
 
 /**
  * Bucket records by window (aligned to multiples of the window length since the epoch) and judge

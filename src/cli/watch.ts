@@ -15,6 +15,7 @@ import type { Command } from 'commander';
 import { buildReadPlan } from '../analysis/readPlan.js';
 import { parseDuration, type ExperimentSpec, type RollbackRule } from '../analysis/spec.js';
 import { RollbackWindower, type WatchEvent } from '../analysis/watch.js';
+import { isoTime } from '../analysis/rollback.js';
 import { formatLocation, summarizeRejections } from '../ingest/index.js';
 import { newAccount, REJECT_REASONS } from '../ingest/account.js';
 import { BatchBuilder, type FileFormat } from '../ingest/builder.js';
@@ -535,7 +536,7 @@ function num(v: number | null): string {
 }
 
 function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  return isoTime(ms);
 }
 
 function durationText(ms: number): string {

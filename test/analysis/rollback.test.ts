@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RollbackJudge, evaluateRollback } from '../../src/analysis/rollback.js';
+import { RollbackJudge, evaluateRollback, isoTime } from '../../src/analysis/rollback.js';
 import type { RollbackRule } from '../../src/analysis/spec.js';
 
 const rule: RollbackRule = { field: 'latency_ms', quantile: 0.99, maxRatio: 1.2, window: '1m', windowMs: 60_000, consecutive: 3, minCount: 5 };
@@ -86,5 +86,22 @@ describe('evaluateRollback over records', () => {
     expect(report.windows[2]!.status).toBe('insufficient');
     expect(report.triggered).toBe(true);
     expect(report.triggered_at).toBe(new Date(T0 + 6 * 60_000).toISOString());
+  });
+
+  it('a ts at the very end (or start) of the range a Date holds: the window is named as ending there, no crash', () => {
+    // a 7-minute window: -8.64e15 is not a multiple of it, so its window starts before the range
+    const seven = { ...rule, windowMs: 7 * 60_000, window: '7m' };
+    const ts = Float64Array.from([8.64e15, -8.64e15, T0]);
+    const v = Float64Array.from([1, 1, 1]);
+    const rows: [Int32Array, Int32Array] = [Int32Array.from([0, 1, 2]), new Int32Array(0)];
+    for (const r of [rule, seven]) {
+      const { report } = evaluateRollback(r, ts, v, rows);
+      expect(report.triggered).toBe(false);
+      const ends = report.windows.map((w) => w.end);
+      expect(ends).toContain('+275760-09-13T00:00:00.000Z');
+      expect(report.windows.map((w) => w.start)[0]).toBe(r === seven ? '-271821-04-20T00:00:00.000Z' : new Date(-8.64e15).toISOString());
+    }
+    expect(isoTime(8.64e15 + 60_000)).toBe('+275760-09-13T00:00:00.000Z');
+    expect(isoTime(T0)).toBe(new Date(T0).toISOString());
   });
 });
