@@ -240,6 +240,12 @@ static inline int word(const u8 *p, const char *w, int n) {
 static int tokType;
 static const u8 *scanValue(const u8 *p);
 
+/* the literal w (n bytes) at p, a token of this type: its end, or 0 */
+static inline const u8 *literal(const u8 *p, int type, const char *w, int n) {
+  tokType = type;
+  return word(p, w, n) ? p + n : 0;
+}
+
 /* An object or array from p, validated (an explicit stack); its end, or 0. */
 static const u8 *skipNested(const u8 *p) {
   int depth = 0;
@@ -300,29 +306,21 @@ static const u8 *scanValue(const u8 *p) {
     return q + 1;
   }
   if ((c >= '0' && c <= '9') || c == '-') {
-    if (c == '-' && p[1] == 'I') {
-      tokType = T_NEG_INF;
-      return word(p + 1, "Infinity", 8) ? p + 9 : 0;
-    }
+    if (c == '-' && p[1] == 'I') return literal(p + 1, T_NEG_INF, "Infinity", 8);
     tokType = T_NUMBER;
     return scanNumber(p);
   }
   switch (c) {
     case 't':
-      tokType = T_TRUE;
-      return word(p, "true", 4) ? p + 4 : 0;
+      return literal(p, T_TRUE, "true", 4);
     case 'f':
-      tokType = T_FALSE;
-      return word(p, "false", 5) ? p + 5 : 0;
+      return literal(p, T_FALSE, "false", 5);
     case 'n':
-      tokType = T_NULL;
-      return word(p, "null", 4) ? p + 4 : 0;
+      return literal(p, T_NULL, "null", 4);
     case 'N':
-      tokType = T_NAN;
-      return word(p, "NaN", 3) ? p + 3 : 0;
+      return literal(p, T_NAN, "NaN", 3);
     case 'I':
-      tokType = T_INF;
-      return word(p, "Infinity", 8) ? p + 8 : 0;
+      return literal(p, T_INF, "Infinity", 8);
     case '{':
     case '[': {
       const u8 *q = skipNested(p);
