@@ -27,7 +27,7 @@ import {
   TOK_STRING_ESC,
   TOK_TRUE,
 } from './jsonScan.js';
-import { LineColumns, REGION_BYTES, WasmLineScanner, wasmWanted } from './jsonlWasm.js';
+import { LineColumns, REGION_BYTES, type WasmLineScanner, wasmWanted } from './jsonlWasm.js';
 import type { Batch } from './types.js';
 
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
@@ -41,23 +41,16 @@ export class JsonlReader {
   lines = 0;
 
   /** the fast way (jsonlWasm.ts), when it can serve this read's fields */
-  private readonly columns: LineColumns | null = null;
-  private readonly wasm: WasmLineScanner | null = null;
+  private readonly columns: LineColumns | null;
+  private readonly wasm: WasmLineScanner | null;
 
   constructor(
     private readonly builder: BatchBuilder,
     { fast = wasmWanted() }: { fast?: boolean } = {},
   ) {
-    const sources = builder.fields.map((f) => f.source);
-    this.scanner = new JsonLineScanner(sources);
-    const wasm = fast ? WasmLineScanner.create(sources, LineColumns.fieldsOf(builder)) : null;
-    if (wasm) {
-      const columns = new LineColumns(builder, wasm);
-      if (columns.usable) {
-        this.wasm = wasm;
-        this.columns = columns;
-      }
-    }
+    this.scanner = new JsonLineScanner(builder.fields.map((f) => f.source));
+    this.columns = fast ? LineColumns.create(builder) : null;
+    this.wasm = this.columns?.w ?? null;
   }
 
   /**

@@ -223,37 +223,40 @@ export class LineColumns {
   /** per line: nonzero when the row-by-row way must take it (the extractor's status, then this side's checks) */
   readonly marked: Uint8Array;
   private readonly texts: (ByteColumn | null)[];
-  /** the role of each field (ROLE_*) */
-  readonly roles: number[];
-  /** false: a field the columnar way cannot type (then every line goes row by row) */
-  readonly usable: boolean;
 
-  constructor(
+  private constructor(
     private readonly b: BatchBuilder,
-    private readonly w: WasmLineScanner,
+    /** the extractor whose outputs these are */
+    readonly w: WasmLineScanner,
+    roles: readonly number[],
   ) {
     const L = w.maxLines;
     this.marked = w.status;
-    this.roles = LineColumns.rolesOf(b);
-    this.usable = this.roles.every((r) => r !== ROLE_NONE);
-    const nums = this.roles.map((r, f) => (r === ROLE_NUMBER ? w.num.subarray(f * L, (f + 1) * L) : null));
-    this.texts = this.roles.map((r, f) => (r === ROLE_TEXT ? { bytes: w.region, start: w.vs.subarray(f * L, (f + 1) * L), len: w.len.subarray(f * L, (f + 1) * L) } : null));
+    const nums = roles.map((r, f) => (r === ROLE_NUMBER ? w.num.subarray(f * L, (f + 1) * L) : null));
+    this.texts = roles.map((r, f) => (r === ROLE_TEXT ? { bytes: w.region, start: w.vs.subarray(f * L, (f + 1) * L), len: w.len.subarray(f * L, (f + 1) * L) } : null));
     this.block = { model: new Uint8Array(L), nums, texts: this.texts };
   }
 
-  /** What the extractor makes of each of the builder's fields; ROLE_NONE for one it cannot type. */
-  static rolesOf(b: BatchBuilder): number[] {
-    return b.fields.map((field, f) => {
-      const kind = field.kind;
-      if (f === b.mf || b.textFields.includes(f)) return kind === K_STRING || kind === K_LABEL ? ROLE_TEXT : ROLE_NONE;
-      return b.numCols.includes(f) && (kind === K_NUMBER || kind === K_FLAG || kind === K_TIMESTAMP) ? ROLE_NUMBER : ROLE_NONE;
-    });
+  /**
+   * The fast way for a builder's fields, with an extractor of its own; null when a field is one the
+   * columnar way cannot type (a read then goes row by row), or the extractor cannot be had.
+   */
+  static create(b: BatchBuilder): LineColumns | null {
+    const fields = LineColumns.fieldsOf(b);
+    if (fields.some((f) => f.role === ROLE_NONE)) return null;
+    const w = WasmLineScanner.create(b.fields.map((f) => f.source), fields);
+    return w ? new LineColumns(b, w, fields.map((f) => f.role)) : null;
   }
 
-  /** The extractor's description of the builder's fields. */
+  /** The extractor's description of the builder's fields; ROLE_NONE for one the columnar way cannot type. */
   static fieldsOf(b: BatchBuilder): ExtractField[] {
-    const roles = LineColumns.rolesOf(b);
-    return b.fields.map((field, f) => ({ kind: field.kind, required: field.required, role: roles[f]! }));
+    return b.fields.map((field, f) => {
+      const kind = field.kind;
+      let role = ROLE_NONE;
+      if (f === b.mf || b.textFields.includes(f)) role = kind === K_STRING || kind === K_LABEL ? ROLE_TEXT : ROLE_NONE;
+      else if (b.numCols.includes(f) && (kind === K_NUMBER || kind === K_FLAG || kind === K_TIMESTAMP)) role = ROLE_NUMBER;
+      return { kind, required: field.required, role };
+    });
   }
 
   /**
