@@ -1,11 +1,13 @@
 /**
- * The JSON Lines fast way: many lines scanned per call by the WebAssembly extractor (wasm/jsonlScan.c)
- * and typed a column at a time, the way the Arrow reader types a record batch (arrow.ts Columns).
+ * The JSON Lines fast way: many lines scanned per call by the WebAssembly extractor (wasm/jsonlScan.c),
+ * which also types them a column at a time, the way the Arrow reader types a record batch (arrow.ts
+ * Columns).
  *
- * The extractor takes a line whole or leaves it to JsonLineScanner (status 1: anything unusual, from
- * a blank line to a key named twice). Here a line it took is also marked when finishRow would not
- * accept it as it stands (a missing or unknown model, a required field missing, a value of the wrong
- * type or not finite, a number off the scanner's exact fast path). Unmarked lines go to
+ * The extractor takes a line whole or leaves it to JsonLineScanner (ST_SCAN: anything unusual, from
+ * a blank line to a key named twice), and marks a line it took when finishRow would not accept it as
+ * it stands (ST_TYPE: a required field missing, a value of the wrong type or not finite, a number off
+ * the scanner's exact fast path); LineColumns.fill adds the model's and the labels' checks, and the
+ * times the extractor leaves to coerce.ts. Unmarked lines go to
  * BatchBuilder.acceptRows in runs; a marked line goes through JsonlReader.line, the row-by-row way,
  * which rescans it and accepts or rejects it with its reason and location, in line order. So what a
  * read yields, counts and reports does not depend on which way a line went; only the time does.
@@ -144,18 +146,20 @@ export class WasmLineScanner {
     const mod = wasmModule();
     if (mod === null) return null;
     let x: Exports;
+    const nf = sources.length;
+    // the region starts on a page of its own after the static data; the pack area after it
+    let base: number;
     try {
       x = new WA!.Instance(mod, {}).exports as Exports;
+      if (nf > x.maxFields()) return null;
+      base = regionAt(x);
+      const need = base + REGION_BYTES + PAD + PACK_BYTES + PAD;
+      const have = x.memory.buffer.byteLength;
+      if (need > have) x.memory.grow(Math.ceil((need - have) / 65536));
     } catch {
+      // no memory for it: the row-by-row way
       return null;
     }
-    const nf = sources.length;
-    if (nf > x.maxFields()) return null;
-    // the region starts on a page of its own after the static data; the pack area after it
-    const base = regionAt(x);
-    const need = base + REGION_BYTES + PAD + PACK_BYTES + PAD;
-    const have = x.memory.buffer.byteLength;
-    if (need > have) x.memory.grow(Math.ceil((need - have) / 65536));
     const keys: string[] = [];
     const first: number[] = [];
     const next = new Int32Array(nf).fill(-1);
