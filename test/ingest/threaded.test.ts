@@ -593,18 +593,23 @@ describe("a split JSONL read's first part, parsed in this thread", () => {
     else process.env.ABTOOL_WASM = saved;
   });
 
-  it('stops at the end of its chunk when the consumer stops early, instead of parsing the rest of its part', async () => {
-    // ~20 MB: the first part (HERE_SPLIT_AT, a quarter) is ~5 chunks of 1 MiB, each ~5000 lines
+  /** A 100,000-line file (~20 MB) read split, its consumer stopping at the first batch: the spy's calls then, and 400 ms later. */
+  async function callsAroundEarlyStop(spy: { mock: { calls: unknown[] } }): Promise<[number, number]> {
     const lines: string[] = [];
     for (let i = 0; i < 100_000; i++) lines.push(row(i));
     const file = write(lines.join('\n') + '\n');
+    const { batches } = readLogs([file], contractPlan(), { ...SPLIT, batchSize: 10 });
+    for await (const _ of batches) break;
+    const atBreak = spy.mock.calls.length;
+    await new Promise((r) => setTimeout(r, 400));
+    return [atBreak, spy.mock.calls.length];
+  }
+
+  it('stops at the end of its chunk when the consumer stops early, instead of parsing the rest of its part', async () => {
+    // the first part (HERE_SPLIT_AT, a quarter) is ~5 chunks of 1 MiB, each ~5000 lines
     const scans = vi.spyOn(JsonLineScanner.prototype, 'scan');
     try {
-      const { batches } = readLogs([file], contractPlan(), { ...SPLIT, batchSize: 10 });
-      for await (const _ of batches) break;
-      const atBreak = scans.mock.calls.length;
-      await new Promise((r) => setTimeout(r, 400));
-      const after = scans.mock.calls.length;
+      const [atBreak, after] = await callsAroundEarlyStop(scans);
       // this thread's scanner only (the reading thread's is its own): at most about one more chunk
       expect(atBreak).toBeGreaterThan(0);
       expect(after - atBreak).toBeLessThan(12_000);
@@ -616,16 +621,9 @@ describe("a split JSONL read's first part, parsed in this thread", () => {
 
   it('the same the fast way (the WebAssembly extractor, up to 256 lines a call)', async () => {
     process.env.ABTOOL_WASM = '1';
-    const lines: string[] = [];
-    for (let i = 0; i < 100_000; i++) lines.push(row(i));
-    const file = write(lines.join('\n') + '\n');
     const calls = vi.spyOn(WasmLineScanner.prototype, 'scan');
     try {
-      const { batches } = readLogs([file], contractPlan(), { ...SPLIT, batchSize: 10 });
-      for await (const _ of batches) break;
-      const atBreak = calls.mock.calls.length;
-      await new Promise((r) => setTimeout(r, 400));
-      const after = calls.mock.calls.length;
+      const [atBreak, after] = await callsAroundEarlyStop(calls);
       // this thread's calls only: at most about one more chunk (~5000 lines, ~20 calls); the whole part would be ~100
       expect(atBreak).toBeGreaterThan(0);
       expect(after - atBreak).toBeLessThan(30);
