@@ -55,6 +55,8 @@ const A_BOOL = 3;
 const A_UTF8 = 4;
 const A_DICT = 5;
 const A_GENERIC = 6;
+/** a decimal: `num` holds its words (Uint32Array, `width` a value), `scale` its decimal scale */
+const A_DEC = 7;
 
 type NumArray = Float64Array | Float32Array | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array;
 
@@ -77,10 +79,12 @@ interface Access {
   dictLength: number;
   vector: Vector | null;
   typeName: string;
+  /** a decimal's 32-bit words a value */
+  width: number;
 }
 
 function blank(typeName: string): Access {
-  return { k: A_MISSING, nulls: null, off: 0, num: null, big: null, scale: 1, bits: null, offsets: null, bytes: null, indices: null, dict: null, dictLength: 0, vector: null, typeName };
+  return { k: A_MISSING, nulls: null, off: 0, num: null, big: null, scale: 1, bits: null, offsets: null, bytes: null, indices: null, dict: null, dictLength: 0, vector: null, typeName, width: 0 };
 }
 
 function msScale(type: DataType): number {
@@ -127,6 +131,18 @@ function access(data: Data, vector: Vector | null): Access {
       checkOffsets(a.offsets, data.offset, data.length, a.bytes.length);
       return a;
     }
+    case Type.Decimal: {
+      const { bitWidth, scale } = type as DataType & { bitWidth?: number; scale?: number };
+      const words = data.values as unknown;
+      if (!(words instanceof Uint32Array) || !bitWidth || bitWidth % 32 !== 0 || !Number.isInteger(scale)) break;
+      a.k = A_DEC;
+      a.num = words;
+      a.width = bitWidth / 32;
+      a.scale = scale!;
+      // a buffer shorter than its rows (a corrupt file): the row-by-row way of an unknown type says so
+      if (words.length < (data.offset + data.length) * a.width) break;
+      return a;
+    }
     case Type.Dictionary: {
       const dv = data.dictionary as Vector | undefined;
       if (!dv || dv.data.length !== 1) break;
@@ -144,8 +160,13 @@ function access(data: Data, vector: Vector | null): Access {
   return a;
 }
 
-/** String offsets must rise and stay inside the data (a corrupt file could point anywhere). */
+/**
+ * String offsets must rise and stay inside the data (a corrupt file could point anywhere). No rows need
+ * no offsets: writers leave a column of no rows with an empty offsets buffer (pyarrow's, and
+ * apache-arrow's stand-in batch for a file of no record batches).
+ */
 function checkOffsets(offsets: Int32Array | BigInt64Array, off: number, n: number, size: number): void {
+  if (n === 0) return;
   if (offsets.length < off + n + 1) throw new Error('corrupt Arrow data: fewer string offsets than rows');
   let prev = Number(offsets[off]!);
   if (prev < 0) throw new Error('corrupt Arrow data: string offsets out of range');
@@ -189,12 +210,35 @@ function setValue(b: BatchBuilder, f: number, a: Access, r: number): void {
       setValue(b, f, a.dict!, k);
       return;
     }
+    case A_DEC: {
+      // as its decimal text: a number field gets the double nearest the decimal (as the same text in
+      // JSON Lines or CSV would), a text field the text
+      const text = decimalText(a.num as Uint32Array, i, a.width, a.scale);
+      if (b.fields[f]!.kind === K_STRING) b.setText(f, text, false);
+      else b.setNumber(f, Number(text));
+      return;
+    }
     case A_GENERIC:
       setGeneric(b, f, a.vector!.get(r), a.typeName);
       return;
     default:
       b.setMissing(f);
   }
+}
+
+/**
+ * The decimal text of value `i` of a decimal column: `width` 32-bit words a value, least significant
+ * first, two's complement; `scale` digits after the point (a negative scale: that many zeros appended).
+ */
+export function decimalText(words: Uint32Array, i: number, width: number, scale: number): string {
+  let v = 0n;
+  for (let k = width - 1; k >= 0; k--) v = (v << 32n) | BigInt(words[i * width + k]!);
+  if ((words[i * width + width - 1]! & 0x80000000) !== 0) v -= 1n << BigInt(32 * width);
+  const negative = v < 0n;
+  let digits = (negative ? -v : v).toString();
+  if (scale <= 0) return (negative ? '-' : '') + digits + '0'.repeat(-scale);
+  if (digits.length <= scale) digits = '0'.repeat(scale - digits.length + 1) + digits;
+  return `${negative ? '-' : ''}${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
 }
 
 /** Rows the columnar way types at a time (see Columns). */
@@ -624,6 +668,8 @@ export class ArrowReader {
   /** Whether the last file-format read reused its body buffer (tests check the patch still takes). */
   static reusedBodies = false;
   private columns: Columns | null = null;
+  /** the schema whose repeated column names were looked for last (noteRepeatedColumns) */
+  private schemaNoted: unknown = null;
   /** while a record batch is folded: progress to the fraction of its rows given (see fold) */
   private sliceProgress: ((done: number) => void) | null = null;
 
@@ -652,6 +698,10 @@ export class ArrowReader {
     const b = this.builder;
     const nf = b.nf;
     const schema = rb.schema;
+    if (schema !== this.schemaNoted) {
+      this.schemaNoted = schema;
+      this.noteRepeatedColumns(schema.fields.map((x) => x.name));
+    }
     const acc: Access[] = [];
     for (let f = 0; f < nf; f++) {
       const col = schema.fields.findIndex((x) => x.name === b.fields[f]!.source);
@@ -687,6 +737,18 @@ export class ArrowReader {
       }
     }
     cols?.release();
+  }
+
+  /**
+   * A column the analysis reads that the schema names more than once: the first is read, and the
+   * report says so (as for a CSV header); once per schema.
+   */
+  private noteRepeatedColumns(names: string[]): void {
+    const b = this.builder;
+    for (const source of new Set(b.fields.map((f) => f.source))) {
+      const at = names.flatMap((x, c) => (x === source ? [c + 1] : []));
+      if (at.length > 1) b.noteFile(`the schema names column "${source}" ${at.length} times (columns ${at.join(', ')}); the first is read, the others are ignored`);
+    }
   }
 
   /** Row r of the record batch, the row-by-row way. */
@@ -813,6 +875,9 @@ export class ArrowReader {
       if (/compressed but codec not found/.test(msg)) {
         throw dataError(`${path}: the Arrow data is compressed (LZ4/ZSTD), which abtool cannot read; write it uncompressed (pyarrow: compression="uncompressed")`);
       }
+      // a type newer than the Arrow library abtool reads with (run-end encoded, say): not corrupt data
+      const unknown = /^Unrecognized type: (.*)$/.exec(msg);
+      if (unknown) throw dataError(`${path}: a column has an Arrow type abtool cannot read (${unknown[1]}); cast it to a plain type (numbers, utf8 or a dictionary of utf8) when writing the file`);
       throw dataError(`${path}: ${what} — ${rows} rows read before the error (${msg})`);
     }
   }

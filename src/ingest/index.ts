@@ -686,12 +686,15 @@ async function* readSource(
     if (bytes.gzip && (format === 'arrow-file' || format === 'arrow-stream')) {
       throw dataError(`${path}: gzip-compressed Arrow is not supported; decompress it first`);
     }
-    if (format === null || (src.kind === 'file' && !src.seekable && byName === null)) {
+    if (format === null || (src.kind === 'file' && !src.seekable && byName === null) || src.kind === 'stdin') {
       const p = await peek(chunks);
       chunks = p.chunks;
-      format = sniffFormat(p.head, null);
+      // stdin is JSON Lines, but Arrow's magic bytes there get the error that says why it cannot be read
+      format = sniffFormat(p.head, src.kind === 'stdin' ? 'jsonl' : null);
     }
     if (format === 'arrow-file' || format === 'arrow-stream') {
+      // (named .arrow.gz, or not named: the inflated bytes are Arrow's)
+      if (bytes.gzip) throw dataError(`${path}: gzip-compressed Arrow is not supported; decompress it first`);
       throw dataError(`${path}: Arrow input must be a regular file (not a pipe or stdin)`);
     }
     builder.beginFile(path, format, bytes.gzip, src.size);

@@ -68,6 +68,20 @@ describe('abtool inspect: good input', () => {
     }
   });
 
+  it('Arrow on stdin (piped, gzipped or not) is an error saying it must be a regular file, not JSON Lines gone wrong', () => {
+    const file = readFileSync(L + 'clean.arrow');
+    const stream = readFileSync(L + 'clean.arrows');
+    for (const [input, message] of [
+      [file, 'Arrow input must be a regular file (not a pipe or stdin)'],
+      [stream, 'Arrow input must be a regular file (not a pipe or stdin)'],
+      [gzipSync(file), 'gzip-compressed Arrow is not supported; decompress it first'],
+    ] as const) {
+      const r = runCli(['inspect', '-', ...MODELS], { input: input as unknown as string });
+      expect(r.code, r.stderr).toBe(65);
+      expect(r.stderr.trim()).toBe(`abtool: stdin: ${message}`);
+    }
+  });
+
   it('maps columns with --fields and reads --extra fields', () => {
     const dir = mkdtempSync(join(tmpdir(), 'abtool-inspect-'));
     const p = join(dir, 'v.csv');

@@ -38,7 +38,7 @@ import {
   type DataType,
 } from 'apache-arrow';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ArrowReader, BodyPool, bodyBuffers } from '../../src/ingest/arrow.js';
+import { ArrowReader, BodyPool, bodyBuffers, decimalText } from '../../src/ingest/arrow.js';
 import { BatchBuilder } from '../../src/ingest/builder.js';
 import { readLogs, type LogReadOptions } from '../../src/ingest/index.js';
 import type { ReadPlan } from '../../src/ingest/types.js';
@@ -468,3 +468,40 @@ describe('Arrow: record batch bodies read into reused buffers give what new buff
   });
 });
 
+
+describe('decimalText: a decimal column value as text', () => {
+  /** values as `width` 32-bit words each, least significant first, two's complement */
+  const words = (values: bigint[], width: number): Uint32Array => {
+    const a = new Uint32Array(values.length * width);
+    values.forEach((v, i) => {
+      let x = BigInt.asUintN(32 * width, v);
+      for (let k = 0; k < width; k++) {
+        a[i * width + k] = Number(x & 0xffffffffn);
+        x >>= 32n;
+      }
+    });
+    return a;
+  };
+  const cases: [bigint, number, string][] = [
+    [12345n, 3, '12.345'],
+    [-500n, 3, '-0.500'],
+    [5n, 3, '0.005'],
+    [-5n, 3, '-0.005'],
+    [0n, 2, '0.00'],
+    [7n, 0, '7'],
+    [7n, -2, '700'],
+    [-1n, 1, '-0.1'],
+    [-(2n ** 127n), 0, '-170141183460469231731687303715884105728'],
+    [2n ** 127n - 1n, 5, '1701411834604692317316873037158841.05727'],
+  ];
+  it.each(cases)('%s with scale %s is %s, in 128 and 256 bits, at any index', (v, scale, text) => {
+    for (const width of [4, 8]) {
+      expect(decimalText(words([v], width), 0, width, scale)).toBe(text);
+      expect(decimalText(words([1n, v, -1n], width), 1, width, scale)).toBe(text);
+    }
+  });
+  it('the number read is the one the same text gives', () => {
+    expect(Number(decimalText(words([12345n], 4), 0, 4, 3))).toBe(12.345);
+    expect(Number(decimalText(words([10n ** 30n], 8), 0, 8, 0))).toBe(1e30);
+  });
+});

@@ -259,6 +259,58 @@ describe('damaged logs: every row counted, located and explained', () => {
   });
 });
 
+describe('Arrow files pyarrow writes (fixtures/logs/pyarrow/make.py)', () => {
+  const PA = LOGS + 'pyarrow/';
+  const plan = contractPlan();
+
+  it('a schema and no record batches reads no rows, as an empty JSON Lines file: the file format (feather) and the stream format', async () => {
+    for (const name of ['empty.feather', 'empty.arrows']) {
+      const e = await collect([PA + name], plan);
+      expect(e.account.rowsSeen, name).toBe(0);
+      expect(e.account.files.map((f) => f.format)).toEqual([name.endsWith('.arrows') ? 'arrow-stream' : 'arrow-file']);
+    }
+    // beside a file with rows: its rows, nothing stopped
+    const both = await collect([PA + 'empty.feather', LOGS + 'clean.arrow', PA + 'empty.arrows'], plan);
+    const clean = await collect([LOGS + 'clean.arrow'], plan);
+    expect(both.account.rowsRead).toBe(clean.account.rowsRead);
+    expect(both.columns).toEqual(clean.columns);
+  });
+
+  it('a record batch of no rows with empty string offsets between two batches of rows', async () => {
+    const e = await collect([PA + 'zero-batch.arrow'], plan);
+    expect(e.account.rowsSeen).toBe(2);
+    expect(e.account.rowsRead).toBe(2);
+    expect(e.columns.request_id).toEqual(['r1', 'r2']);
+    expect(e.model).toEqual(['champion', 'challenger']);
+  });
+
+  it('a column the schema names twice: the first is read, and a note says so (as for a CSV header)', async () => {
+    const e = await collect([PA + 'dup-column.arrow'], plan);
+    expect(e.model).toEqual(['champion', 'challenger']);
+    expect(e.account.notes).toEqual([`${PA}dup-column.arrow: the schema names column "model" 2 times (columns 3, 4); the first is read, the others are ignored`]);
+  });
+
+  it('decimal numbers (128 and 256 bits) read as the double nearest the decimal, a null as missing', async () => {
+    for (const name of ['decimal128.arrow', 'decimal256.arrow']) {
+      const e = await collect([PA + name], plan);
+      expect(e.account.rowsRejected, name).toBe(0);
+      expect(e.columns.latency_ms, name).toEqual([12.345, -0.5, NaN]);
+    }
+  });
+
+  it('a column of a type the Arrow library does not know is named as such, not as corrupt data', async () => {
+    await rejectsWith(collect([PA + 'run-end-encoded.arrow'], plan), 'data', /run-end-encoded\.arrow: a column has an Arrow type abtool cannot read \("RunEndEncoded" \(22\)\); cast it/);
+  });
+
+  it('gzipped Arrow is named as such: .arrow.gz, .arrows.gz and gzipped Arrow named otherwise', async () => {
+    const file = readFileSync(LOGS + 'clean.arrow');
+    const stream = readFileSync(LOGS + 'clean.arrows');
+    for (const [name, data] of [['a.arrow.gz', file], ['b.arrows.gz', stream], ['c.gz', file], ['d', stream]] as const) {
+      await rejectsWith(collect([write(name, gzipSync(data))], plan), 'data', /: gzip-compressed Arrow is not supported; decompress it first$/);
+    }
+  });
+});
+
 describe('a JSON Lines line naming a field twice', () => {
   it('reads the last value, as JSON.parse does, and notes it once per file and field', async () => {
     const p = write('dup-key.jsonl', [
