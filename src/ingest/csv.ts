@@ -106,7 +106,7 @@ export class CsvReader {
      * part, at first, the first part's last row in case it was one (`prior`: counted there, judged as
      * it would be, a wrong-field-count, unless an error comes first: see rowsBefore)
      */
-    const st: { held: { line: number; cells: number; prior?: true } | null } = { held: part ? { line: 0, cells: 0, prior: true } : null };
+    const st: { held: { line: number; cells: number; lines?: number; prior?: true } | null } = { held: part ? { line: 0, cells: 0, prior: true } : null };
 
     /** `atEnd`: the held row is the file's last row; too few cells and no final newline make it truncated */
     const releaseHeld = (atEnd: boolean): void => {
@@ -118,6 +118,15 @@ export class CsvReader {
       const width = header.length;
       if (atEnd && lastByte !== 0x0a && h.cells < width) {
         builder.rejectRow('truncated', h.line, `the last line has no newline and only ${h.cells} of ${width} cells`);
+      } else if ((h.lines ?? 1) > 1) {
+        // a quoted cell over line breaks, in a record that is wrong anyway: most likely a stray quote
+        // that took the rows up to the next quote into one cell, which the rows' count cannot show
+        builder.rejectRow(
+          'wrong-field-count',
+          h.line,
+          `${h.cells} cells, the header has ${width}; the record spans ${h.lines} lines (a quoted cell holds ${h.lines! - 1} line breaks: a stray quote may have swallowed the rows in between)`,
+        );
+        builder.noteFile(`a record with the wrong cell count spans several lines (see the wrong-field-count rows): a stray quote may have swallowed the rows in between, which are not counted as rows`);
       } else {
         builder.rejectRow('wrong-field-count', h.line, `${h.cells} cells, the header has ${width}`);
       }
@@ -190,7 +199,7 @@ export class CsvReader {
       }
       releaseHeld(false);
       if (rec.length !== header.length) {
-        st.held = { line, cells: rec.length };
+        st.held = { line, cells: rec.length, lines: nextLine - line };
         return;
       }
       for (let k = 0; k < absent.length; k++) builder.setMissing(absent[k]!);

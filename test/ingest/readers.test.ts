@@ -191,6 +191,27 @@ describe('damaged logs: every row counted, located and explained', () => {
     expect(columns.request_id).toEqual(['a', 'd\nstill d', 'e']);
   });
 
+  it('a stray quote that swallows rows up to the next quote: the rejected record says how many lines it spans, and a note says rows may be lost', async () => {
+    const rows = Array.from({ length: 12 }, (_, i) => `r${i},u${i},champion,${i}`);
+    // a stray quote on line 4, closed by the quote that opens a cell on line 10: lines 4-10 are one
+    // record of 2 cells, and line 11, the rest of that cell, one of 3
+    rows[2] = 'r2,"u2,champion,2';
+    rows[8] = 'r8,"u8\nstill u8",champion,8';
+    const p = write('stray-quote.csv', ['request_id,user_id,model,latency_ms', ...rows].join('\n') + '\n');
+    const { account } = await collect([p], plan);
+    expect(account.rejections['wrong-field-count']!.first.map((l) => [l.line, l.message])).toEqual([
+      [4, '2 cells, the header has 4; the record spans 7 lines (a quoted cell holds 6 line breaks: a stray quote may have swallowed the rows in between)'],
+      [11, '3 cells, the header has 4'],
+    ]);
+    expect(account.notes).toEqual([
+      `${p}: a record with the wrong cell count spans several lines (see the wrong-field-count rows): a stray quote may have swallowed the rows in between, which are not counted as rows`,
+    ]);
+    expect(account.rowsSeen).toBe(7);
+    // a record of the right cell count over several lines is a row like any other, and no note
+    const good = await collect([LOGS + 'damaged/wrong-fields.csv'], plan);
+    expect(good.account.notes ?? []).toEqual([]);
+  });
+
   it('a CSV file cut in its last row', async () => {
     const { account } = await collect([LOGS + 'damaged/truncated.csv'], plan);
     expect(account.rowsRead).toBe(2);
