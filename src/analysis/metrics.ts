@@ -538,10 +538,15 @@ export function computeMetric(
       resampleMaxN: q === null ? 1000 : 0,
     });
     if ('degenerate' in r && r.degenerate) {
-      // both samples constant: not tested (no interval to judge by, as R's boot.ci refuses one), but
-      // their quantiles and means are those constants, and the report shows them
-      const known = r.code === 'zero-variance' ? { controlValue: a[0]!, treatmentValue: b[0]!, estimate: b[0]! - a[0]! } : {};
-      return noResult(test, r.reason, { nControl: a.length, nTreatment: b.length, ...known });
+      // both samples constant (every value equal within each): every resample gives the same
+      // difference, which is known exactly; R's boot.ci refuses an interval then, but the decision
+      // needs one, and the interval the resamples give is that point (constantArms)
+      if (r.code === 'zero-variance') {
+        const exact = constantArms(`${test}: both arms constant`, a.length, b.length, 'records', a[0]!, b[0]!, confidence, false);
+        if (typeof exact !== 'string') return exact;
+        return noResult(test, exact, { nControl: a.length, nTreatment: b.length, controlValue: a[0]!, treatmentValue: b[0]!, estimate: b[0]! - a[0]! });
+      }
+      return noResult(test, r.reason, { nControl: a.length, nTreatment: b.length });
     }
     const res = r as Exclude<typeof r, { degenerate: true }>;
     const ratio = res.ratio.degenerate ? null : res.ratio;
@@ -581,7 +586,11 @@ export function computeMetric(
     const sortedA = sortAscending(ma);
     const sortedB = sortAscending(mb);
     const r = mannWhitneyUSorted(sortedA, sortedB, { alternative: 'two-sided', confidence });
-    if (r.degenerate) return noResult(test, r.reason, { nControl: ma.length, nTreatment: mb.length, nUnit, clustered });
+    if (r.degenerate) {
+      // every value the same in both arms: no rank carries information, but the shift is exactly 0
+      if (r.code === 'all-tied') return constantArms(`${test}: both arms constant`, ma.length, mb.length, nUnit, sortedA[0]!, sortedB[0]!, confidence, clustered) as MetricStats;
+      return noResult(test, r.reason, { nControl: ma.length, nTreatment: mb.length, nUnit, clustered });
+    }
     const medA = medianSorted(sortedA);
     const medB = medianSorted(sortedB);
     return {
@@ -624,26 +633,15 @@ export function computeMetric(
     const r = welchFromSummaries(summaryA, summaryB, { confidence });
     const sd = summaryA.n > 1 ? Math.sqrt(summaryA.m2 / (summaryA.n - 1)) : null;
     if (r.degenerate) {
-      if (r.code === 'zero-variance' && summaryA.mean === summaryB.mean) {
-        // both arms constant at the same value: no test statistic, but no difference either, exactly
-        return {
-          test: `${test}: both arms constant and equal`,
-          nControl: summaryA.n,
-          nTreatment: summaryB.n,
-          nUnit,
-          controlValue: summaryA.mean,
-          treatmentValue: summaryB.mean,
-          estimate: 0,
-          ci: [0, 0],
-          relativeCi: summaryA.mean !== 0 ? [0, 0] : null,
-          pValue: 1,
-          controlSd: 0,
-          degenerate: null,
-          clustered,
-          effectSign: 0,
-        };
-      }
-      return noResult(test, r.reason, { nControl: summaryA.n, nTreatment: summaryB.n, nUnit, controlValue: summaryA.mean, treatmentValue: summaryB.mean, clustered });
+      // both arms constant at the same value (or spread below rounding noise around equal means): no
+      // test statistic, but no difference either; both exactly constant at different values: the
+      // difference is known exactly (the t statistic's limit: infinite, p 0)
+      const exact =
+        r.code === 'zero-variance' && (summaryA.mean === summaryB.mean || (summaryA.m2 === 0 && summaryB.m2 === 0))
+          ? constantArms(`${test}: both arms constant`, summaryA.n, summaryB.n, nUnit, summaryA.mean, summaryB.mean, confidence, clustered)
+          : r.reason;
+      if (typeof exact !== 'string') return exact;
+      return noResult(test, exact, { nControl: summaryA.n, nTreatment: summaryB.n, nUnit, controlValue: summaryA.mean, treatmentValue: summaryB.mean, clustered });
     }
     return {
       test,
@@ -693,6 +691,46 @@ export function computeMetric(
     degenerate: null,
     clustered: false,
     effectSign: sign(r.estimate),
+  };
+}
+
+/**
+ * Both arms constant (every value of each the same): the difference is known exactly, its interval
+ * the point itself (as every resample of a bootstrap, and the limit of Welch's interval as the spread
+ * goes to 0, give it), so the decision can judge it. p is 1 when the values are equal; when they
+ * differ, the exact permutation p of two samples wholly apart, 2 / C(n + m, n) (what Mann-Whitney's
+ * exact test gives them): with so few values that it does not reach the level (3 against 3: 0.1),
+ * the reason the metric is not tested instead.
+ */
+function constantArms(test: string, nControl: number, nTreatment: number, nUnit: 'units' | 'records', control: number, treatment: number, confidence: number, clustered: boolean): MetricStats | string {
+  const d = treatment - control;
+  let pApart = 1;
+  if (d !== 0) {
+    // 2 / C(n + m, n) as a product, smallest side first (it underflows to 0, never to NaN)
+    const k = Math.min(nControl, nTreatment);
+    const other = Math.max(nControl, nTreatment);
+    pApart = 2;
+    for (let i = 1; i <= k && pApart > 0; i++) pApart *= i / (other + i);
+    pApart = Math.min(1, pApart);
+    if (pApart >= 1 - confidence) {
+      return `both arms are constant, at different values, but ${nControl} against ${nTreatment} ${nUnit} are too few for the difference to be significant (exact permutation p = ${Number(pApart.toPrecision(3))})`;
+    }
+  }
+  return {
+    test: d === 0 ? `${test} and equal` : `${test}: the difference is exact`,
+    nControl,
+    nTreatment,
+    nUnit,
+    controlValue: control,
+    treatmentValue: treatment,
+    estimate: d,
+    ci: [d, d],
+    relativeCi: control !== 0 ? [d / control, d / control] : null,
+    pValue: pApart,
+    controlSd: 0,
+    degenerate: null,
+    clustered,
+    effectSign: sign(d),
   };
 }
 

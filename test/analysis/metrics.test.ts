@@ -44,21 +44,56 @@ describe('computeMetric', () => {
     expect(r.ci).toEqual([0, 0]);
   });
 
-  it('constant but different arms stay degenerate: no confident p-value from zero variance', () => {
-    const { store: s, rows, units } = store([5, 5, 5], [6, 6, 6]);
-    const metric: Metric = { name: 'm', field: 'v', type: 'mean', direction: 'decrease', test: 'welch' };
-    expect(computeMetric(metric, rows, ctx(s, units), new Int32Array(units.length)).degenerate).toMatch(/constant/);
+  it('constant but different arms: the difference is exact, its interval the point, p the exact permutation p of samples wholly apart', () => {
+    const mean: Metric = { name: 'm', field: 'v', type: 'mean', direction: 'decrease', test: 'welch' };
+    const rank: Metric = { name: 'r', field: 'v', type: 'rank', direction: 'decrease', test: 'mannwhitney' };
+    const quantile: Metric = { name: 'q', field: 'v', type: 'quantile', quantile: 0.99, direction: 'decrease', test: 'bootstrap' };
+    // 3 against 3: p = 2 / C(6, 3) = 0.1, not significant: not tested, with that said
+    const small = store([5, 5, 5], [6, 6, 6]);
+    for (const metric of [mean, quantile]) {
+      const r = computeMetric(metric, small.rows, ctx(small.store, small.units), new Int32Array(small.units.length));
+      expect(r.degenerate).toBe('both arms are constant, at different values, but 3 against 3 records are too few for the difference to be significant (exact permutation p = 0.1)'.replace('records', metric === mean ? 'units' : 'records'));
+      expect(r.ci).toBeNull();
+    }
+    // 5 against 4: p = 2 / C(9, 4) = 1/63
+    const five = store([50, 50, 50, 50, 50], [80, 80, 80, 80]);
+    for (const metric of [mean, quantile, rank]) {
+      const r = computeMetric(metric, five.rows, ctx(five.store, five.units), new Int32Array(five.units.length));
+      expect(r.degenerate, metric.type).toBeNull();
+      expect([r.controlValue, r.treatmentValue, r.estimate], metric.type).toEqual([50, 80, 30]);
+      expect(r.ci, metric.type).toEqual([30, 30]);
+      expect(r.effectSign).toBe(1);
+      if (metric !== rank) {
+        expect(r.pValue).toBeCloseTo(1 / 63, 15);
+        expect(r.relativeCi).toEqual([0.6, 0.6]);
+      }
+    }
+    // thousands of values: p underflows to 0
+    const big = store(new Array(2000).fill(50), new Array(2000).fill(80));
+    expect(computeMetric(mean, big.rows, ctx(big.store, big.units), new Int32Array(big.units.length)).pValue).toBe(0);
   });
 
-  it('a quantile of two constant arms is not tested (no bootstrap interval), but its values and difference are reported', () => {
+  it('both arms constant and equal: no difference, exactly, for every metric type (p = 1, interval [0, 0])', () => {
+    const { store: s, rows, units } = store(new Array(50).fill(7), new Array(40).fill(7));
+    for (const metric of [
+      { name: 'm', field: 'v', type: 'mean', direction: 'decrease', test: 'welch' },
+      { name: 'r', field: 'v', type: 'rank', direction: 'decrease', test: 'mannwhitney' },
+      { name: 'q', field: 'v', type: 'quantile', quantile: 0.5, direction: 'decrease', test: 'bootstrap' },
+    ] as Metric[]) {
+      const r = computeMetric(metric, rows, ctx(s, units), new Int32Array(units.length));
+      expect([r.estimate, r.ci, r.pValue, r.degenerate], metric.type).toEqual([0, [0, 0], 1, null]);
+    }
+  });
+
+  it('a quantile of two constant arms is known exactly; one arm constant, the other not, is tested as usual', () => {
     const { store: s, rows, units } = store(new Array(200).fill(30), new Array(200).fill(31));
     for (const q of [0.5, 0.99]) {
       const metric: Metric = { name: 'p', field: 'v', type: 'quantile', quantile: q, direction: 'decrease', test: 'bootstrap' };
       const r = computeMetric(metric, rows, ctx(s, units), new Int32Array(units.length));
-      expect(r.degenerate).toMatch(/both samples are constant/);
+      expect(r.degenerate).toBeNull();
       expect([r.controlValue, r.treatmentValue, r.estimate]).toEqual([30, 31, 1]);
-      expect(r.ci).toBeNull();
-      expect(r.pValue).toBeNull();
+      expect(r.ci).toEqual([1, 1]);
+      expect(r.test).toMatch(/both arms constant: the difference is exact$/);
     }
     // one arm constant, the other not: tested as usual
     const mixed = store(new Array(200).fill(30), Array.from({ length: 200 }, (_, i) => 30 + (i % 7)));
