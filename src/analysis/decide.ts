@@ -13,6 +13,7 @@
  * agreement out of bounds, the rollback rule fired) > `go` (primary wins, every guardrail passes)
  * > `inconclusive`. Run: `invalid` if overall is, else `no-go` if any segment is, else overall's.
  */
+import { confidencePercent } from '../report/format.js';
 import type { Decision, MetricReport, PrimaryVerdict, SegmentReport, Verdict } from '../report/model.js';
 import type { MetricStats, Metric } from './metrics.js';
 import type { GuardrailMetric } from './spec.js';
@@ -42,7 +43,7 @@ export function formatP(p: number): string {
 
 function describe(metric: Metric, s: MetricStats, confidence: number, p: number | null): string {
   const rel = s.controlValue ? (s.estimate ?? 0) / Math.abs(s.controlValue) : null;
-  const ci = s.ci ? `, ${Math.round(confidence * 100)}% CI ${s.ci.map((x) => (x === null ? 'unbounded' : formatChange(metric.type, x))).join(' to ')}` : '';
+  const ci = s.ci ? `, ${confidencePercent(confidence)} CI ${s.ci.map((x) => (x === null ? 'unbounded' : formatChange(metric.type, x))).join(' to ')}` : '';
   const pv = p === null ? '' : `, ${formatP(p)}`;
   const what = metric.type === 'quantile' ? `p${Number((metric.quantile! * 100).toPrecision(6))} ` : metric.type === 'rank' ? 'median ' : '';
   const change = metric.type === 'rank' ? 'Hodges-Lehmann shift' : 'change';

@@ -8,6 +8,7 @@ import { ksTwoSampleSorted } from '../core/ksTwoSample.js';
 import { quantileSorted } from '../core/quantile.js';
 import { twoProportionZTest } from '../core/twoProportionZTest.js';
 import { wilsonInterval } from '../core/wilson.js';
+import { confidencePercent } from '../report/format.js';
 import type { AgreementReport, DriftReport, LatencyOverhead, ShadowFailures } from '../report/model.js';
 import type { ColumnStore, DictColumn } from './aggregate.js';
 import { formatP } from './decide.js';
@@ -95,7 +96,7 @@ export function agreement(prediction: DictColumn | null, pairs: Pairs, check: Ag
   const kappa = classes.size <= MAX_KAPPA_CLASSES ? cohensKappa(pairsA, pairsB, classes.size) : null;
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   let ok: boolean | null = null;
-  let reason = `the models agree on ${pct(rate)} of ${n} paired requests (${(1 - alpha) * 100}% CI ${pct(w.ci.low!)} to ${pct(w.ci.high!)})`;
+  let reason = `the models agree on ${pct(rate)} of ${n} paired requests (${confidencePercent(1 - alpha)} CI ${pct(w.ci.low!)} to ${pct(w.ci.high!)})`;
   // many distinct numeric predictions are scores, not classes: exact agreement means nothing there
   const continuous = classes.size > MAX_KAPPA_CLASSES && prediction.numeric !== null && prediction.numeric.some((v) => v === v);
   if (continuous && minRate !== null) {

@@ -471,7 +471,8 @@ export function validateSpec(doc: unknown, fileName: string): ExperimentSpec {
   }
   const unit = r.string(o, 'unit', '', false, 'a field name, the randomization unit, e.g. user_id') ?? DEFAULTS.unit;
   if (unit === 'model') r.fail('unit', '"model" cannot be the unit: the unit is what is randomized between the models (e.g. user_id)');
-  const alpha = r.number(o, 'alpha', '', false, 'strictly between 0 and 1', inUnit) ?? DEFAULTS.alpha;
+  // (below 1e-12, 1 - alpha/2 is too close to 1 for a double to carry the level: 1e-17 would be 100%)
+  const alpha = r.number(o, 'alpha', '', false, 'at least 1e-12 and below 1', (v) => v >= 1e-12 && v < 1) ?? DEFAULTS.alpha;
   const power = r.number(o, 'power', '', false, 'strictly between 0 and 1', inUnit) ?? DEFAULTS.power;
   if (!(power > alpha)) {
     const key = o.power !== undefined ? 'power' : 'alpha';

@@ -9,6 +9,7 @@
  * - barChart: horizontal bars with optional interval whiskers and limit ticks (shadow agreement,
  *   drift KS, latency per model); shareChart: planned vs observed traffic shares (SRM).
  */
+import { confidencePercent } from './format.js';
 import type { CdfReport, HistogramReport, MetricReport, RollbackReport, Verdict } from './model.js';
 import { DASH, clip, coord, el, esc, int, isNum, line, linear, niceDomain, num, parseTime, percent, signed, svg, text, ticks, timeText, timeTicks, type Scale } from './svg.js';
 
@@ -141,7 +142,7 @@ function forestGroup(entries: ForestEntry[], top: number): { body: string; heigh
   const tolText = first.role === 'guardrail' ? (tols.length === 1 ? ` · tolerates ${fmt(tols[0]!)}` : tols.length > 1 ? ' · tolerance per segment' : ' · no tolerance') : '';
   out.push(text(LX, top + 17, clip(first.name, 36), { class: 'fp-metric' }));
   out.push(text(LX, top + 33, clip(`${first.role} · ${better}${tolText}`, 52), { class: 'fp-sub' }));
-  const conf = isNum(first.confidence) ? `${num(100 * first.confidence, 3)}% CI` : 'CI';
+  const conf = isNum(first.confidence) ? `${confidencePercent(first.confidence)} CI` : 'CI';
   const scaleName = relative ? 'relative change' : first.type === 'proportion' ? 'change in points' : 'absolute change';
   out.push(text(TX, top + 33, `change [${conf}]`, { class: 'fp-sub' }));
   out.push(text(VX, top + 33, 'verdict', { class: 'fp-sub', 'text-anchor': 'end' }));

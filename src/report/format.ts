@@ -1,20 +1,33 @@
 /** Number and label formatting shared by the renderers (pure). */
 import type { Decision, MetricReport, SegmentReport } from './model.js';
 
+/**
+ * A confidence level as a percentage, as many digits as it has (0.95: `95%`, 0.999: `99.9%`), never
+ * rounded up to `100%`; the same in every renderer and reason.
+ */
+export function confidencePercent(confidence: number): string {
+  const v = 100 * confidence;
+  // (a report from elsewhere may hold anything: never "Infinity%")
+  return Number.isFinite(v) ? `${Number(v.toPrecision(12))}%` : `${confidence.toExponential(3)} (as a fraction)`;
+}
+
 export function segmentName(s: SegmentReport): string {
   const e = Object.entries(s.segment);
   return e.length ? e.map(([k, v]) => `${printable(k, true)}=${printable(v, true)}`).join(', ') : 'overall';
 }
 
 /**
- * Text from the logs with its control characters written out (`\n`, `\u001b`...): a segment value
- * holding an escape sequence or a carriage return must not drive the terminal or break a table.
+ * Text from the logs with its control characters and bidirectional marks written out (`\n`,
+ * `\u001b`, `\u202e`...): a segment value holding an escape sequence, a carriage return or a
+ * right-to-left override must not drive the terminal, break a table or show reversed.
  * `backslashes`: the text's own backslashes doubled (segment values: told apart from the escapes).
  */
 export function printable(text: string, backslashes = false): string {
   // (a value's own backslashes doubled, so that `a\\nb` and a value holding a newline do not read the same)
   const t = backslashes ? text.replaceAll('\\', '\\\\') : text;
-  return t.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
+  // control characters, and the marks that reorder text (a right-to-left override would show a
+  // segment's value reversed)
+  return t.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';
     if (c === '\t') return '\\t';

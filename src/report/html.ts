@@ -13,7 +13,7 @@
  * model's promises) shows a notice in its place: the rest of the page is still written.
  */
 import { COLOR, VERDICT_COLOR, barChart, cdfChart, forestPlot, histogramChart, modelColor, rollbackQuantileChart, rollbackRatioChart, shareChart, type BarRow, type ForestEntry } from './charts.js';
-import { DECISION_TEXT } from './format.js';
+import { DECISION_TEXT, confidencePercent, printable } from './format.js';
 import type { Decision, MetricReport, Report, RollbackReport, SegmentReport, ShadowReport } from './model.js';
 import { DASH, esc, int, isNum, num, percent, pval, signed, timeText } from './svg.js';
 import { REJECTION_TEXT, type RejectReason } from '../ingest/types.js';
@@ -49,6 +49,8 @@ function table(head: string[], rows: string[][], cls = ''): string {
 const td = (content: string, cls = '') => `<td${cls ? ` class="${cls}"` : ''}>${esc(content)}</td>`;
 /** A cell holding markup built by this file. */
 const tdHtml = (markup: string, cls = '') => `<td${cls ? ` class="${cls}"` : ''}>${markup}</td>`;
+/** A segment's cell: a name too long for it (hundreds of characters, no space) wraps instead of widening its column past the others. */
+const segCell = (label: string) => tdHtml(`<div class="seg">${esc(label)}</div>`);
 
 function keyValues(pairs: [string, string][]): string {
   return `<dl class="kv">${pairs.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>`;
@@ -60,7 +62,8 @@ function list(items: string[], cls = ''): string {
 
 function segmentLabel(s: SegmentReport): string {
   const e = Object.entries(s.segment ?? {});
-  return e.length ? e.map(([k, v]) => `${k}=${v}`).join(', ') : 'overall';
+  // (written out as the other formats write them: control characters and bidirectional marks)
+  return e.length ? e.map(([k, v]) => `${printable(k, true)}=${printable(v, true)}`).join(', ') : 'overall';
 }
 
 function metricValue(m: MetricReport, v: number | null): string {
@@ -162,14 +165,14 @@ function metricsSection(r: Report): string {
     return r.spec?.stage === 'shadow' ? '' : '<p class="note">The spec defines no metric: the decision rests on the checks below.</p>';
   }
   const conf = entries.find((e) => isNum(e.metric.confidence))?.metric.confidence;
-  const ci = isNum(conf) ? `${num(100 * conf, 3)}%` : 'the';
+  const ci = isNum(conf) ? confidencePercent(conf) : 'the';
   const intro = `<p class="note">Each row is one metric in one segment: the point is the challenger's change against the champion (a diamond for the primary metric), the line its ${ci} confidence interval (an arrow: unbounded), the solid vertical line no change, and the dashed red line the largest change a guardrail tolerates in its bad direction. Colour tells the verdict: <span class="c-green">win / pass</span>, <span class="c-red">loss / fail</span>, <span class="c-amber">inconclusive</span>, <span class="c-grey">flat / no data</span>. Hover a verdict for its reason.</p>`;
   const control = r.spec?.control ?? 'control';
   const treatment = r.spec?.treatment ?? 'treatment';
   const head = ['segment', 'metric', control, treatment, 'change', `${ci} CI`, 'p', 'n', 'verdict'];
   const body = entries.map(({ segment, metric: m }) => {
     const cells = [
-      td(segment),
+      segCell(segment),
       tdHtml(`<b>${esc(m.name)}</b>${m.role === 'primary' ? ' <span class="muted">(primary)</span>' : ''}`),
       td(metricValue(m, m.control_value), 'n'),
       td(metricValue(m, m.treatment_value), 'n'),
@@ -283,7 +286,7 @@ function shadowSection(r: Report): string {
     const rows = fails.map((s) => {
       const f = s.shadow.failures!;
       return [
-        td(segmentLabel(s)),
+        segCell(segmentLabel(s)),
         td(pair(f.requests, int), 'n'),
         td(pair(f.errors, int), 'n'),
         td(pair(f.missing_predictions, int), 'n'),
@@ -321,7 +324,7 @@ function shadowSection(r: Report): string {
     if (lat.length > 1) {
       const trows = lat.map((s) => {
         const x = s.shadow.latency!;
-        return [td(segmentLabel(s)), td(num(x.p50?.[control], 4), 'n'), td(num(x.p50?.[treatment], 4), 'n'), td(isNum(x.p50_ratio) ? `${num(x.p50_ratio, 3)}×` : DASH, 'n'), td(num(x.p99?.[control], 4), 'n'), td(num(x.p99?.[treatment], 4), 'n'), td(isNum(x.p99_ratio) ? `${num(x.p99_ratio, 3)}×` : DASH, 'n')];
+        return [segCell(segmentLabel(s)), td(num(x.p50?.[control], 4), 'n'), td(num(x.p50?.[treatment], 4), 'n'), td(isNum(x.p50_ratio) ? `${num(x.p50_ratio, 3)}×` : DASH, 'n'), td(num(x.p99?.[control], 4), 'n'), td(num(x.p99?.[treatment], 4), 'n'), td(isNum(x.p99_ratio) ? `${num(x.p99_ratio, 3)}×` : DASH, 'n')];
       });
       parts.push(table(['segment', `p50 ${control}`, `p50 ${treatment}`, 'ratio', `p99 ${control}`, `p99 ${treatment}`, 'ratio'], trows));
     }
@@ -333,7 +336,7 @@ function segmentsSection(r: Report): string {
   const segs = r.segments ?? [];
   if (!segs.length) return '<p class="note">No segment was analysed.</p>';
   const rows = segs.map((s) => [
-    td(segmentLabel(s)),
+    segCell(segmentLabel(s)),
     tdHtml(badge(lookup<Tone>(DECISION_TONE, s.decision, 'neutral'), String(s.decision))),
     td(Object.entries(s.units ?? {}).map(([k, v]) => `${k} ${int(v)}`).join(' · ')),
     tdHtml(list(s.reasons ?? [], 'small') || '<span class="muted">no reason given</span>', 'why'),
@@ -387,7 +390,7 @@ function trustSection(r: Report): string {
     const rows = segSrm.map((s) => {
       const x = s.srm!;
       return [
-        td(segmentLabel(s)),
+        segCell(segmentLabel(s)),
         td(Object.entries(x.observed ?? {}).map(([k, v]) => `${k} ${int(v)}`).join(' · ')),
         td(Object.entries(x.observed_share ?? {}).map(([k, v]) => `${k} ${percent(v, 2)}`).join(' · ')),
         td(pval(x.p_value), 'n'),
@@ -497,6 +500,7 @@ svg.chart .share-label{fill:#fff;font-weight:600}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:13px;margin:6px 0}
 th,td{text-align:left;padding:5px 7px;border-bottom:1px solid var(--line);vertical-align:top}
+.seg{max-width:16em;overflow-wrap:break-word}
 th{background:var(--soft);font-weight:600;white-space:nowrap}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.why{min-width:260px}

@@ -1,6 +1,6 @@
 /** `--format table`: the decision first, then one row per metric and segment, then trust and input. */
 import Table from 'cli-table3';
-import { DECISION_TEXT, change, interval, pValues, pct, printable, segmentName, value } from './format.js';
+import { DECISION_TEXT, change, confidencePercent, interval, pValues, pct, printable, segmentName, value } from './format.js';
 import type { Decision, Report } from './model.js';
 
 const COLOR = { go: '\x1b[32m', 'no-go': '\x1b[31m', inconclusive: '\x1b[33m', invalid: '\x1b[35m' } as const satisfies Record<Decision, string>;
@@ -16,7 +16,7 @@ export function renderTable(r: Report, color = false): string {
   out.push('');
 
   if (r.segments.some((s) => s.metrics.length)) {
-    const t = new Table({ head: ['segment', 'metric', 'control', 'treatment', 'change', `${Math.round((1 - r.spec.alpha) * 100)}% CI`, 'p', 'verdict', 'n (c / t)'], style });
+    const t = new Table({ head: ['segment', 'metric', 'control', 'treatment', 'change', `${confidencePercent(1 - r.spec.alpha)} CI`, 'p', 'verdict', 'n (c / t)'], style });
     for (const s of r.segments) {
       for (const m of s.metrics) {
         t.push([segmentName(s), `${m.name}${m.role === 'primary' ? ' *' : ''}`, value(m, m.control_value), value(m, m.treatment_value), change(m), interval(m), pValues(m), m.verdict, `${m.n_control} / ${m.n_treatment}`]);

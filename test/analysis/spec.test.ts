@@ -211,8 +211,11 @@ describe('parseSpec: every problem names its key and what is allowed', () => {
 
   it('bad values: stage, numbers given as text, power not above alpha, correction', () => {
     expect(problems(spec({ stage: 'beta' }))).toEqual(['experiment.yaml: stage must be one of shadow, canary, ab (got "beta")']);
-    expect(problems(spec({ alpha: '0.05' }))).toEqual(['experiment.yaml: alpha must be a number strictly between 0 and 1 (got the text "0.05")']);
-    expect(problems(spec({ alpha: 1 }))).toEqual(['experiment.yaml: alpha must be a number strictly between 0 and 1 (got 1)']);
+    expect(problems(spec({ alpha: '0.05' }))).toEqual(['experiment.yaml: alpha must be a number at least 1e-12 and below 1 (got the text "0.05")']);
+    expect(problems(spec({ alpha: 1 }))).toEqual(['experiment.yaml: alpha must be a number at least 1e-12 and below 1 (got 1)']);
+    // below 1e-12 the level 1 - alpha is too close to 1 to carry (1e-17: 100%)
+    expect(problems(spec({ alpha: 1e-17 }))).toEqual(['experiment.yaml: alpha must be a number at least 1e-12 and below 1 (got 1e-17)']);
+    expect(parseSpec(spec({ alpha: 1e-12 }), 'experiment.json').alpha).toBe(1e-12);
     expect(problems(spec({ power: 0.01 }))).toEqual(['experiment.yaml: power (0.01) must exceed alpha (0.05, the default)']);
     expect(problems(spec({ alpha: 0.9 }))).toEqual(['experiment.yaml: power (0.8, the default) must exceed alpha (0.9)']);
     expect(problems(spec({ correction: 'fdr' }))).toEqual(['experiment.yaml: correction must be one of holm, bh, bonferroni, none (got "fdr")']);
@@ -365,7 +368,7 @@ describe('parseSpec: every problem names its key and what is allowed', () => {
     // YAML 1.2: "yes" is text, not true; .inf is a number but not finite
     expect(problems(withPrimary({}).replace('0.01', '".inf"'))).toHaveLength(1);
     expect(problems('stage: ab\ncontrol: A\ntreatment: B\nallocation: {A: 0.5, B: 0.5}\nalpha: .inf\nprimary: {name: c, field: c, type: mean, direction: increase, mde: 1}\n')).toEqual([
-      'experiment.yaml: alpha must be a number strictly between 0 and 1 (got Infinity)',
+      'experiment.yaml: alpha must be a number at least 1e-12 and below 1 (got Infinity)',
     ]);
   });
 });

@@ -498,3 +498,62 @@ describe('abtool analyze: shadow with continuous predictions', () => {
     expect(r.code).toBe(2);
   });
 });
+
+describe('abtool analyze: levels, constant arms and long segment names in every format', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'abtool-levels-'));
+  const spec = (alpha: number, extra: Record<string, unknown> = {}): string => {
+    const s = JSON.parse(readFileSync(join(ex('ab-win'), 'spec.json'), 'utf8')) as Record<string, unknown>;
+    const p = join(dir, `spec-${alpha}-${Object.keys(extra).join('-')}.json`);
+    writeFileSync(p, JSON.stringify({ ...s, alpha, ...extra }));
+    return p;
+  };
+
+  it('alpha 0.001 is a 99.9% interval in the table, markdown, HTML and the reasons, never "100%"', () => {
+    const s = spec(0.001);
+    for (const format of ['table', 'markdown', 'html', 'json']) {
+      const r = runCli(['analyze', logOf('ab-win'), '--spec', s, '--format', format, '--quiet']);
+      expect(r.stdout, format).toMatch(/99\.9% CI/);
+      expect(r.stdout, format).not.toMatch(/100% CI/);
+    }
+  });
+
+  it('an alpha too small for a double to carry the level is a usage error naming the spec and the key', () => {
+    const r = runCli(['analyze', logOf('ab-win'), '--spec', spec(1e-17), '--quiet']);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(/spec-1e-17-\.json: alpha must be a number at least 1e-12 and below 1 \(got 1e-17\)/);
+  });
+
+  it('a 50 ms against 80 ms latency, each constant, fails a guardrail as mean, quantile and rank alike: no-go, exit 1', () => {
+    const log = join(dir, 'constant.jsonl');
+    const lines: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const model = i % 2 === 0 ? 'champion' : 'challenger';
+      lines.push(JSON.stringify({ ts: 1793000000000 + i, request_id: `r${i}`, user_id: `u${i}`, model, country: 'BR', latency_ms: model === 'champion' ? 50 : 80, error: false, converted: i % 7 === 0 ? 1 : 0 }));
+    }
+    writeFileSync(log, lines.join('\n') + '\n');
+    for (const guard of [
+      { type: 'mean' },
+      { type: 'quantile', quantile: 0.99 },
+      { type: 'rank' },
+    ]) {
+      const s = spec(0.05, { guardrails: [{ name: 'lat', field: 'latency_ms', direction: 'decrease', max_relative_change: 0.1, ...guard }] });
+      const r = runCli(['analyze', log, '--spec', s, '--format', 'json', '--quiet']);
+      const lat = r.json().segments[0].metrics.find((m: { name: string }) => m.name === 'lat');
+      expect([r.code, lat.verdict, lat.ci], guard.type).toEqual([1, 'fail', [30, 30]]);
+    }
+  });
+
+  it('in HTML a segment name of hundreds of characters wraps in its cell instead of pushing the other columns out of view', () => {
+    const src = gunzipSafe(logOf('ab-win'));
+    const log = join(dir, 'long-segment.jsonl');
+    writeFileSync(log, src.replaceAll('"country":"BR"', `"country":"${'B'.repeat(200)}"`));
+    const r = runCli(['analyze', log, '--spec', join(ex('ab-win'), 'spec.json'), '--format', 'html', '--quiet']);
+    expect(r.stdout).toContain(`<td><div class="seg">country=${'B'.repeat(200)}</div></td>`);
+    expect(r.stdout).toMatch(/\.seg\{max-width:16em;overflow-wrap:break-word\}/);
+  });
+});
+
+function gunzipSafe(path: string): string {
+  const b = readFileSync(path);
+  return (b[0] === 0x1f && b[1] === 0x8b ? gunzipSync(b) : b).toString('utf8');
+}
