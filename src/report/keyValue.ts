@@ -22,6 +22,7 @@ export function renderKeyValue(title: string, rows: ReadonlyArray<readonly [stri
     head: [title, ''],
     style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] },
   });
-  for (const [k, v] of rows) table.push([k, fmt(v)]);
+  // a p-value below the smallest double is 0: said as what it means
+  for (const [k, v] of rows) table.push([k, v === 0 && k.startsWith('p-value') ? '< 1e-300 (below what a double holds)' : fmt(v)]);
   return table.toString() + '\n';
 }

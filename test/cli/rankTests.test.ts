@@ -43,6 +43,14 @@ describe('abtool stats mannwhitney', () => {
     expect(r.stdout).toMatch(/n \(control, treatment\).*8, 8/);
     expect(r.stdout).toMatch(/asymptotic/);
   });
+  it('--method exact with ties says it is exact given the ties (a brute-force permutation of the mid-ranks gives 2/7)', () => {
+    const a = file('ties-a.txt', [1, 2, 2, 3]);
+    const b = file('ties-b.txt', [2, 3, 3, 4]);
+    const r = runCli(['stats', 'mannwhitney', '--a', a, '--b', b, '--method', 'exact']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/p-value method\s*│ exact \(given the ties\)/);
+    expect(runCli(['stats', 'mannwhitney', '--a', a, '--b', b, '--method', 'exact', '--json']).json().p_value).toBeCloseTo(2 / 7, 12);
+  });
   it('a bad sample file is exit 65 naming file and line', () => {
     const bad = file('bad.txt', ['1', '2', 'abc', '4']);
     const r = runCli(['stats', 'mannwhitney', '--a', bad, '--b', treated, '--json']);

@@ -45,6 +45,13 @@ describe('abtool stats (built CLI)', () => {
     expect(j.p_value).toBeCloseTo(0.0548238271594912, 12);
     expect(j.estimate).toBeCloseTo(-0.04, 12);
   });
+  it('a p-value that underflows to 0 is printed as below 1e-300, not as 0 (the JSON keeps the number 0)', () => {
+    const r = runCli(['stats', 'ztest', '--control', '10000/100000', '--treatment', '20000/100000']);
+    expect(r.stdout).toMatch(/p-value \(two-sided\)\s*│ < 1e-300 \(below what a double holds\)/);
+    expect(runCli(['stats', 'ztest', '--control', '10000/100000', '--treatment', '20000/100000', '--json']).json().p_value).toBe(0);
+    expect(runCli(['stats', 'srm', '--observed', '60000,40000', '--weights', '0.5,0.5']).stdout).toMatch(/p-value\s*│ < 1e-300/);
+  });
+
   it('ztest prints a readable table by default', () => {
     const r = runCli(['stats', 'ztest', '--control', '65/500', '--treatment', '45/500']);
     expect(r.code).toBe(0);

@@ -28,7 +28,9 @@ export function register(stats: Command): void {
 Same numbers as scipy 1.10 ks_2samp(b, a, alternative, method), with scipy's CDF convention:
 --alternative greater means the treatment's CDF lies above the control's somewhere (treatment
 values tend to be SMALLER); less means they tend to be larger. With tied values the exact
-p-value is exact given the ties, as R 4.2 ks.test(b, a, exact = TRUE).
+p-value is exact given the ties, as R 4.2 ks.test(b, a, exact = TRUE). One difference: a
+one-sided exact p-value for samples too large for scipy's exact method (unequal sizes in the
+thousands) is still exact here, where scipy falls back to the asymptotic one with a warning.
 In --json, "estimate" is the signed difference F_treatment - F_control where D is attained,
 "ci" is null (no interval), and "method" is the p-value method used (exact or asymp).
 

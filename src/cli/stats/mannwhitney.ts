@@ -20,7 +20,8 @@ export function register(stats: Command): void {
       `
 U is the treatment's: pairs where treatment > control, plus half the ties. Same numbers as
 scipy 1.10 mannwhitneyu(b, a, alternative, method, use_continuity=True); the asymptotic p-value
-is tie- and continuity-corrected. The shift (estimate, hodges_lehmann) is the median of all
+is tie- and continuity-corrected. With ties, --method exact is exact given the ties (the
+permutation distribution of the mid-ranks), where scipy's exact method ignores them. The shift (estimate, hodges_lehmann) is the median of all
 pairwise differences treatment - control; its interval is R's wilcox.test(b, a, conf.int = TRUE).
 In --json, "method" is the p-value method used (exact or asymptotic).
 
@@ -57,7 +58,7 @@ Examples:
             ['U (treatment)', r.statistic],
             ['U (control)', r.uControl],
             [`p-value (${r.alternative})`, r.pValue],
-            ['p-value method', r.ties && r.pMethod === 'asymptotic' ? 'asymptotic (ties present)' : r.pMethod],
+            ['p-value method', r.ties ? (r.pMethod === 'asymptotic' ? 'asymptotic (ties present)' : 'exact (given the ties)') : r.pMethod],
             ['Hodges-Lehmann shift (treatment - control)', r.hodgesLehmann],
             [`${r.confidenceLevel * 100}% interval for the shift`, ci],
           ],
