@@ -21,6 +21,10 @@ export interface WindowValues {
 
 export class RollbackJudge {
   private streak = 0;
+  /** windows that could not be judged since the streak began (they neither break nor extend it) */
+  private skipped = 0;
+  /** `skipped` when the rule fired */
+  private skippedAtFire = 0;
   readonly windows: RollbackWindow[] = [];
   triggeredAt: number | null = null;
 
@@ -40,6 +44,8 @@ export class RollbackJudge {
     else status = 'healthy';
     if (status === 'breach') this.streak++;
     else if (status === 'healthy') this.streak = 0;
+    if (this.streak === 0) this.skipped = 0;
+    else if (status === 'insufficient') this.skipped++;
     const end = w.start + rule.windowMs;
     const window: RollbackWindow = {
       start: isoTime(w.start),
@@ -54,7 +60,10 @@ export class RollbackJudge {
     };
     this.windows.push(window);
     const fired = this.triggeredAt === null && status === 'breach' && this.streak >= rule.consecutive;
-    if (fired) this.triggeredAt = end;
+    if (fired) {
+      this.triggeredAt = end;
+      this.skippedAtFire = this.skipped;
+    }
     return { window, fired };
   }
 
@@ -64,6 +73,9 @@ export class RollbackJudge {
     let reason: string;
     if (this.triggeredAt !== null) {
       reason = `rollback fired at ${isoTime(this.triggeredAt)}: the challenger's ${q} ${rule.field} was above ${rule.maxRatio}x the champion's for ${rule.consecutive} consecutive ${rule.window} windows`;
+      // a window too sparse to judge neither breaks a streak nor extends it: say it was among them
+      const k = this.skippedAtFire;
+      if (k > 0) reason += ` judged (${k} window${k > 1 ? 's' : ''} among them had too few records to judge and ${k > 1 ? 'were' : 'was'} skipped)`;
     } else {
       const judged = this.windows.filter((w) => w.status !== 'insufficient').length;
       // why the others could not be judged: too few records, or enough but no ratio (the champion's quantile is 0 or below)

@@ -26,6 +26,19 @@ describe('RollbackJudge', () => {
     expect(thin.window.streak).toBe(2);
     const third = j.judge({ start: T0 + 180_000, control: vals(100, 10), treatment: vals(150, 10) });
     expect(third.fired).toBe(true);
+    // the reason says the streak's windows were not all adjacent
+    expect(j.report().reason).toBe(
+      "rollback fired at 2026-11-02T09:04:00.000Z: the challenger's p99 latency_ms was above 1.2x the champion's for 3 consecutive 1m windows judged (1 window among them had too few records to judge and was skipped)",
+    );
+    // a thin window before the streak, or in a streak a healthy window ended, is not among them
+    const k = new RollbackJudge(rule);
+    const feed = (tr: number, n: number, at: number) => k.judge({ start: T0 + at * 60_000, control: vals(100, 10), treatment: vals(tr, n) });
+    feed(150, 2, 0);
+    feed(150, 10, 1);
+    feed(150, 2, 2);
+    feed(100, 10, 3);
+    for (let at = 4; at < 7; at++) feed(150, 10, at);
+    expect(k.report().reason).toMatch(/for 3 consecutive 1m windows$/);
   });
   it('a healthy run does not fire and says why', () => {
     const j = new RollbackJudge(rule);
