@@ -635,7 +635,7 @@ export function computeMetric(
     if (r.degenerate) {
       // both arms constant at the same value (or spread below rounding noise around equal means): no
       // test statistic, but no difference either; both exactly constant at different values: the
-      // difference is known exactly (the t statistic's limit: infinite, p 0)
+      // difference is known exactly (constantArms)
       const exact =
         r.code === 'zero-variance' && (summaryA.mean === summaryB.mean || (summaryA.m2 === 0 && summaryB.m2 === 0))
           ? constantArms(`${test}: both arms constant`, summaryA.n, summaryB.n, nUnit, summaryA.mean, summaryB.mean, confidence, clustered)
