@@ -125,6 +125,19 @@ export function describeChanges(before: unknown, after: unknown, path = ''): str
 
 const LOCK_STRING_KEYS = ['spec_hash', 'registration_hash', 'registered_at', 'spec_file', 'abtool_version'] as const;
 
+/**
+ * An ISO-8601 date and time with its zone (`Z` or an offset), seconds and fractions optional, naming a
+ * day that exists: what `plan` writes (toISOString) and what a person would write by hand. Not a bare
+ * date, a number, or a day past the month's end (Date.parse takes "1" and rolls 2026-02-30 over).
+ */
+export function isIsoTime(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d+)?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/.exec(s);
+  if (!m || Number.isNaN(Date.parse(s))) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  return mo >= 1 && mo <= 12 && day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d;
+}
+
 /** Validate a lock file's parsed JSON; throws SpecError naming the lock file. */
 export function validateLock(doc: unknown, lockFile: string): SpecLock {
   const problems: { path: string; message: string }[] = [];
@@ -135,8 +148,8 @@ export function validateLock(doc: unknown, lockFile: string): SpecLock {
   for (const k of LOCK_STRING_KEYS) {
     if (typeof o[k] !== 'string' || o[k] === '') problems.push({ path: k, message: `${k} must be a non-empty string in the lock file` });
   }
-  if (typeof o.registered_at === 'string' && Number.isNaN(Date.parse(o.registered_at))) {
-    problems.push({ path: 'registered_at', message: `registered_at must be an ISO-8601 time (got ${JSON.stringify(o.registered_at)})` });
+  if (typeof o.registered_at === 'string' && o.registered_at !== '' && !isIsoTime(o.registered_at)) {
+    problems.push({ path: 'registered_at', message: `registered_at must be an ISO-8601 date and time, such as 2026-11-01T09:00:00.000Z (got ${JSON.stringify(o.registered_at)})` });
   }
   if (o.registration !== undefined && (typeof o.registration !== 'object' || o.registration === null || Array.isArray(o.registration))) {
     problems.push({ path: 'registration', message: 'registration must be an object in the lock file' });
@@ -152,7 +165,11 @@ export function readLock(specPath: string): SpecLock | null {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    const code = (e as NodeJS.ErrnoException).code;
+    // (a spec whose name is as long as a name can be has no room for ".lock": it has no lock)
+    if (code === 'ENOENT' || code === 'ENAMETOOLONG') return null;
+    if (code === 'EISDIR') throw new SpecError(path, [{ path: '', message: 'the lock file is a directory' }]);
+    if (code !== undefined) throw new SpecError(path, [{ path: '', message: `the lock file cannot be read (${code})` }]);
     throw e;
   }
   let doc: unknown;
@@ -167,6 +184,14 @@ export function readLock(specPath: string): SpecLock | null {
 /** Write the lock beside a spec (pretty JSON, one trailing newline); returns its path. */
 export function writeLock(specPath: string, lock: SpecLock): string {
   const path = lockPathFor(specPath);
-  writeFileSync(path, JSON.stringify(lock, null, 2) + '\n', 'utf8');
+  try {
+    writeFileSync(path, JSON.stringify(lock, null, 2) + '\n', 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === undefined) throw e;
+    // a read-only disk, a directory not writable, a name too long...: the spec's problem to fix
+    const why = code === 'ENAMETOOLONG' ? 'its name is too long: give the spec a shorter name' : code === 'EISDIR' ? 'a directory has its name' : `${code}: write access to the spec's directory is needed`;
+    throw new SpecError(path, [{ path: '', message: `the lock file cannot be written (${why})` }]);
+  }
   return path;
 }

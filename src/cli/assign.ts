@@ -2,7 +2,6 @@
  * `abtool assign --salt S --weights champion=95,challenger=5 USER_ID... | -`: the model each
  * user is routed to, by the deterministic sticky hashing of src/core/assignment.ts.
  */
-import { StringDecoder } from 'node:string_decoder';
 import type { Command } from 'commander';
 import { ArgumentError } from '../core/types.js';
 import { BUCKETS, assign, layoutArms, type Arm, type Layout } from '../core/assignment.js';
@@ -24,6 +23,8 @@ own consecutive bucket ranges in the order listed (the first from bucket 0). Wei
 either end of the list keep their users when they grow: list the champion in the middle. Keep
 the salt, names and order fixed across stages; a new salt reshuffles everyone.
 
+From stdin (-), one id per line: blank lines are no ids (skipped, and said on stderr), and an id
+that is not valid UTF-8 is hashed as its bytes (and written back as them).
 Prints one "user_id<TAB>model" line per id, or with --json one object
 {salt, weights, buckets, assignments: [{user_id, model, bucket}]}.
 
@@ -66,38 +67,86 @@ function layoutFor(raw: string): Layout {
   }
 }
 
-async function* readIds(ids: string[]): AsyncGenerator<string> {
+/** An id to assign: its text, and its bytes when they are not valid UTF-8 (hashed as they are; `text` decodes them lossily). */
+interface Id {
+  text: string;
+  bytes?: Buffer;
+}
+
+/** What reading stdin skipped: blank lines, counted, and the first one's number. */
+interface Skipped {
+  blank: number;
+  first: number;
+}
+
+async function* readIds(ids: string[], skipped: Skipped): AsyncGenerator<Id> {
   for (const id of ids) {
     if (id !== '-') {
-      yield id;
+      yield { text: id };
       continue;
     }
-    yield* stdinLines();
+    yield* stdinLines(skipped);
   }
 }
 
-/** Lines of stdin (UTF-8), without their \n or \r\n; blank lines skipped. */
-async function* stdinLines(): AsyncGenerator<string> {
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const lossyUtf8 = new TextDecoder('utf-8');
+
+/**
+ * Lines of stdin, without their \n or \r\n (and a UTF-8 byte order mark at the start), split as
+ * bytes: a line that is not valid UTF-8 keeps its bytes (Id.bytes). Blank lines (empty or spaces
+ * only) are no ids: skipped, and counted in `skipped` (the caller says so: the output has no line
+ * for them).
+ */
+async function* stdinLines(skipped: Skipped): AsyncGenerator<Id> {
+  let rest: Buffer = Buffer.alloc(0);
   let first = true;
-  const clean = (line: string): string => (line.endsWith('\r') ? line.slice(0, -1) : line);
+  let lineNo = 0;
+  const take = (raw: Buffer): Id | null => {
+    lineNo++;
+    const b = raw.length > 0 && raw[raw.length - 1] === 0x0d ? raw.subarray(0, raw.length - 1) : raw;
+    let text: string;
+    let bytes: Buffer | undefined;
+    try {
+      text = strictUtf8.decode(b);
+    } catch {
+      text = lossyUtf8.decode(b);
+      bytes = Buffer.from(b);
+    }
+    if (text.trim() === '') {
+      if (skipped.blank++ === 0) skipped.first = lineNo;
+      return null;
+    }
+    return bytes ? { text, bytes } : { text };
+  };
+  const noBom = (buf: Buffer): Buffer => (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? buf.subarray(3) : buf);
   for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
-    let text = rest + decoder.write(chunk);
-    // a UTF-8 byte order mark is not part of the first id
-    if (first && text.length > 0) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    let buf = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
+    // (the byte order mark is looked for once 3 bytes have come)
+    if (first && buf.length >= 3) {
+      buf = noBom(buf);
       first = false;
     }
-    const parts = text.split('\n');
-    rest = parts.pop()!;
-    for (const part of parts) {
-      const line = clean(part);
-      if (line.trim() !== '') yield line;
+    let start = 0;
+    for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+      const id = take(buf.subarray(start, nl));
+      if (id) yield id;
+      start = nl + 1;
     }
+    rest = Buffer.from(buf.subarray(start));
   }
-  const last = clean(rest + decoder.end());
-  if (last.trim() !== '') yield last;
+  if (first) rest = noBom(rest);
+  if (rest.length > 0) {
+    const id = take(rest);
+    if (id) yield id;
+  }
+}
+
+/** Say on stderr what reading stdin skipped, once the output is written. */
+function reportSkipped(skipped: Skipped): void {
+  if (skipped.blank === 0) return;
+  const n = skipped.blank;
+  process.stderr.write(`abtool: stdin: ${n} blank line${n > 1 ? 's' : ''} skipped (the first is line ${skipped.first}): the output has no line for ${n > 1 ? 'them' : 'it'}\n`);
 }
 
 async function runAssign(ids: string[], opts: AssignOptions): Promise<void> {
@@ -105,15 +154,16 @@ async function runAssign(ids: string[], opts: AssignOptions): Promise<void> {
   if (opts.weights === undefined) throw usageError('--weights <arms> is required, e.g. --weights champion=95,challenger=5');
   if (ids.length === 0) throw usageError('give user ids as arguments, or - to read them from stdin (one per line)');
   if (ids.filter((id) => id === '-').length > 1) throw usageError('- (stdin) may be given only once');
-  if (ids.some((id) => id === '')) throw usageError('a user id must not be empty');
+  if (ids.some((id) => id.trim() === '')) throw usageError('a user id must not be empty or blank');
   const salt = opts.salt;
   const layout = layoutFor(opts.weights);
 
   if (opts.json) {
     const assignments: { user_id: string; model: string; bucket: number }[] = [];
-    for await (const id of readIds(ids)) {
-      const a = assign(salt, id, layout);
-      assignments.push({ user_id: id, model: a.arm, bucket: a.bucket });
+    const skipped = { blank: 0, first: 0 };
+    for await (const id of readIds(ids, skipped)) {
+      const a = assign(salt, id.text, layout, id.bytes);
+      assignments.push({ user_id: id.text, model: a.arm, bucket: a.bucket });
     }
     const total = layout.ranges.reduce((s, r) => s + (r.to - r.from), 0);
     const json = {
@@ -123,16 +173,25 @@ async function runAssign(ids: string[], opts: AssignOptions): Promise<void> {
       assignments,
     };
     process.stdout.write(toJson(json) + '\n');
+    reportSkipped(skipped);
     return;
   }
-  let chunk = '';
-  for await (const id of readIds(ids)) {
-    if (/[\t\n\r]/.test(id)) throw usageError(`user id ${JSON.stringify(id)} contains a tab or line break, which the tab-separated output cannot carry (use --json)`);
-    chunk += `${id}\t${assign(salt, id, layout).arm}\n`;
-    if (chunk.length >= 1 << 16) {
-      process.stdout.write(chunk);
-      chunk = '';
+  // lines of bytes: an id that is not valid UTF-8 is written back as the bytes it was read as
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const skipped = { blank: 0, first: 0 };
+  for await (const id of readIds(ids, skipped)) {
+    if (/[\t\n\r]/.test(id.text)) throw usageError(`user id ${JSON.stringify(id.text)} contains a tab or line break, which the tab-separated output cannot carry (use --json)`);
+    const arm = assign(salt, id.text, layout, id.bytes).arm;
+    const line = id.bytes ? Buffer.concat([id.bytes, Buffer.from(`\t${arm}\n`)]) : Buffer.from(`${id.text}\t${arm}\n`);
+    chunks.push(line);
+    size += line.length;
+    if (size >= 1 << 16) {
+      process.stdout.write(Buffer.concat(chunks));
+      chunks.length = 0;
+      size = 0;
     }
   }
-  process.stdout.write(chunk);
+  process.stdout.write(Buffer.concat(chunks));
+  reportSkipped(skipped);
 }

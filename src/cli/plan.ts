@@ -229,7 +229,14 @@ const ACTION_TEXT = {
 function runPlan(specPath: string, opts: PlanOptions): void {
   const spec = loadSpecForCli(specPath);
   const sizing = size(spec, opts);
-  const { lock, action } = register(specPath, spec, opts.force === true);
+  let registered: { lock: SpecLock; action: LockAction };
+  try {
+    registered = register(specPath, spec, opts.force === true);
+  } catch (e) {
+    // (a lock that cannot be written: SpecError naming it)
+    throw e instanceof SpecError ? usageError(e.message) : e;
+  }
+  const { lock, action } = registered;
   const lockFile = lockPathFor(specPath);
   const p = spec.primary;
   const json: Record<string, unknown> = {

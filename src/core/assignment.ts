@@ -87,8 +87,9 @@ export function layoutArms(arms: readonly Arm[]): Layout {
  * The bucket of a unit: SHA-256(salt + "\0" + id), first 8 bytes big-endian, mod 10000.
  * Example: bucketOf("exp-1", "user-42") is the same number on every machine and every run.
  */
-export function bucketOf(salt: string, id: string): number {
-  const digest = sha256(`${salt}\0${id}`);
+export function bucketOf(salt: string, id: string | Uint8Array): number {
+  // an id given as bytes (not valid UTF-8, say) is hashed as those bytes: the recipe on the bytes the id is
+  const digest = typeof id === 'string' ? sha256(`${salt}\0${id}`) : crypto.createHash('sha256').update(`${salt}\0`, 'utf8').update(id).digest();
   // (hi * 2^32 + lo) mod 10000 without BigInt: every intermediate stays below 2^53
   const hi = digest.readUInt32BE(0) % BUCKETS;
   const lo = digest.readUInt32BE(4) % BUCKETS;
@@ -117,10 +118,12 @@ export interface Assignment {
 
 /**
  * Assign one unit: the arm whose bucket range holds the unit's bucket. Deterministic: the same
- * salt, id and layout always give the same arm. Throws ArgumentError for an empty salt.
+ * salt, id and layout always give the same arm. `bytes`: the id's own bytes when they are not valid
+ * UTF-8 (`id` is then their lossy decoding, for display): the bucket is of the bytes, so two such ids
+ * that decode alike stay two. Throws ArgumentError for an empty salt.
  */
-export function assign(salt: string, id: string, layout: Layout): Assignment {
+export function assign(salt: string, id: string, layout: Layout, bytes?: Uint8Array): Assignment {
   if (salt === '') throw new ArgumentError('salt', 'must not be empty (use the experiment name)');
-  const bucket = bucketOf(salt, id);
+  const bucket = bucketOf(salt, bytes ?? id);
   return { id, bucket, arm: armOfBucket(layout, bucket) };
 }

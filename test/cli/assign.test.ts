@@ -1,6 +1,10 @@
 /** `abtool assign` through the built CLI (run `npx tsc -p tsconfig.json` first; `npm test` does). */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { bucketOf } from '../../src/core/assignment.js';
 import { runCli } from '../helpers/cli.js';
+import { ROOT } from '../helpers/reference.js';
 
 const assign = (args: string[], input?: string) => runCli(['assign', ...args], { input });
 const lines = (stdout: string): string[] => stdout.split('\n').filter((l) => l !== '');
@@ -26,6 +30,34 @@ describe('abtool assign (built CLI)', () => {
     const byStdin = assign(['--salt', 'ranker-v2', '--weights', 'champion=50,challenger=50', '-'], 'user-1\r\n\nuser-2\r\n42');
     expect(byStdin.code).toBe(0);
     expect(byStdin.stdout).toBe(byArgs);
+  });
+
+  it('blank lines on stdin (empty or spaces only) are skipped, and stderr says how many and where: the output has no line for them', () => {
+    const r = assign(['--salt', 's', '--weights', 'a=1,b=1', '-'], 'u1\n\nu2\n   \nu3\n');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0])).toEqual(['u1', 'u2', 'u3']);
+    expect(r.stderr).toBe('abtool: stdin: 2 blank lines skipped (the first is line 2): the output has no line for them\n');
+    // the same blank id given as an argument is a usage error, as an empty one
+    for (const blank of ['', '   ']) expect(assign(['--salt', 's', '--weights', 'a=1,b=1', blank]).stderr).toMatch(/a user id must not be empty or blank/);
+  });
+
+  it('ids that are not valid UTF-8 are hashed as their bytes (two such ids stay two) and written back as them', () => {
+    const run = (input: Buffer, json = false) =>
+      spawnSync(process.execPath, [`${ROOT}bin/abtool.js`, 'assign', '--salt', 's', '--weights', 'a=1,b=1', ...(json ? ['--json'] : []), '-'], { input });
+    const ids = [Buffer.from([0xff, 0xfe]), Buffer.from([0xfe, 0xff])];
+    const j = JSON.parse(run(Buffer.concat([ids[0]!, Buffer.from('\n'), ids[1]!, Buffer.from('\n')]), true).stdout.toString());
+    const buckets = j.assignments.map((x: { bucket: number }) => x.bucket);
+    // SHA-256(salt, 0, the bytes): the recipe on the bytes
+    const expected = ids.map((b) => {
+      const h = createHash('sha256').update(Buffer.concat([Buffer.from('s\0'), b])).digest();
+      return Number(h.readBigUInt64BE(0) % 10000n);
+    });
+    expect(buckets).toEqual(expected);
+    expect(buckets[0]).not.toBe(buckets[1]);
+    const tsv = run(Buffer.concat([ids[0]!, Buffer.from('\n')])).stdout;
+    expect(tsv.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xfe, 0x09]));
+    // valid UTF-8 ids hash the same as before
+    expect(bucketOf('s', 'user-1')).toBe(bucketOf('s', Buffer.from('user-1')));
   });
 
   it('--json: one object with the salt, effective shares, bucket ranges and assignments', () => {
