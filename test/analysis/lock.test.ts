@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkLock, describeChanges, lockPathFor, makeLock, readLock, validateLock, writeLock, type SpecLock } from '../../src/analysis/lock.js';
+import { checkLock, describeChanges, isIsoTime, lockPathFor, makeLock, readLock, validateLock, writeLock, type SpecLock } from '../../src/analysis/lock.js';
 import { SpecError, loadSpec, parseSpec, registrationHash, specHash, type ExperimentSpec } from '../../src/analysis/spec.js';
 
 const CANARY = new URL('../../fixtures/specs/canary.json', import.meta.url).pathname;
@@ -138,8 +138,29 @@ describe('readLock / writeLock / validateLock', () => {
     expect(() => readLock(specPath)).toThrow(SpecError);
     expect(() => readLock(specPath)).toThrow(/bad\.json\.lock: the lock file is not valid JSON/);
     writeFileSync(`${specPath}.lock`, JSON.stringify({ ...lock, registered_at: 'yesterday' }));
-    expect(() => readLock(specPath)).toThrow(/registered_at must be an ISO-8601 time \(got "yesterday"\)/);
+    expect(() => readLock(specPath)).toThrow(/registered_at must be an ISO-8601 date and time, such as 2026-11-01T09:00:00\.000Z \(got "yesterday"\)/);
     expect(() => validateLock([], 'x.lock')).toThrow(/must hold a JSON object/);
     expect(() => validateLock({}, 'x.lock')).toThrow(/spec_hash must be a non-empty string/);
+  });
+
+  it('registered_at: a date and time with its zone, on a day that exists; not a number, a bare date or 30 February', () => {
+    for (const ok of ['2026-10-30T12:00:00.000Z', '2026-10-30T12:00:00Z', '2026-10-30T12:00Z', '2026-10-30T12:00:00.5+02:00', '2028-02-29T00:00:00Z']) {
+      expect(isIsoTime(ok), ok).toBe(true);
+      expect(validateLock({ ...lock, registered_at: ok }, 'x.lock').registered_at).toBe(ok);
+    }
+    for (const bad of ['1', '2026-11-03', '2026-02-30T00:00:00Z', '2027-02-29T00:00:00Z', '2026-13-01T00:00:00Z', '2020-01-01T25:00:00Z', '2026-10-30T12:00', '2026-10-30 12:00:00Z', 'Fri, 30 Oct 2026 12:00:00 GMT']) {
+      expect(isIsoTime(bad), bad).toBe(false);
+      expect(() => validateLock({ ...lock, registered_at: bad }, 'x.lock'), bad).toThrow(/registered_at must be an ISO-8601 date and time/);
+    }
+  });
+
+  it('a lock that is a directory, or cannot be written, is a SpecError naming it; a spec name too long for ".lock" has no lock', () => {
+    const specPath = join(dir, 'dirlock.json');
+    mkdirSync(`${specPath}.lock`);
+    expect(() => readLock(specPath)).toThrow(/dirlock\.json\.lock: the lock file is a directory/);
+    expect(() => writeLock(specPath, lock)).toThrow(/dirlock\.json\.lock: the lock file cannot be written \(a directory has its name\)/);
+    const long = join(dir, `${'s'.repeat(251)}.json`);
+    expect(readLock(long)).toBeNull();
+    expect(() => writeLock(long, lock)).toThrow(/the lock file cannot be written \(its name is too long: give the spec a shorter name\)/);
   });
 });

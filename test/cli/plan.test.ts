@@ -2,7 +2,7 @@
  * `abtool plan` through the built CLI (run `npx tsc -p tsconfig.json` first; `npm test` does).
  * Each test works on copies of fixtures/specs in a fresh temporary directory.
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -170,6 +170,15 @@ describe('abtool plan (built CLI)', () => {
     expect(r.stderr).toContain(`${spec}.lock: the lock file is not valid JSON`);
     expect(plan(spec, '--force').code).toBe(0);
     expect(readJson(`${spec}.lock`).spec_file).toBe('shadow.yaml');
+  });
+
+  it('a lock that cannot be written is exit 64 naming it, never an internal error (exit 70)', () => {
+    const spec = copy('shadow.yaml');
+    mkdirSync(`${spec}.lock`);
+    const r = plan(spec);
+    expect([r.code, r.stderr.trim()]).toEqual([64, `abtool: ${spec}.lock: the lock file is a directory`]);
+    const forced = plan(spec, '--force');
+    expect([forced.code, forced.stderr.trim()]).toEqual([64, `abtool: ${spec}.lock: the lock file cannot be written (a directory has its name)`]);
   });
 
   it('a bad spec is exit 64 naming the key, and no lock is written', () => {
