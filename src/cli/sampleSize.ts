@@ -44,7 +44,8 @@ means R's power.t.test (two-sample t, noncentral t); n_per_group is R's n rounde
 with --relative a fraction of the baseline (0.1 = a 10% lift).
 
 Unequal groups: --ratio R gives treatment R units for each control unit; n_per_group is then
-the control group's size and n_treatment = ceil(R * n). The proportion test pools the rate
+the control group's size, ceil(n), and n_treatment = ceil(R * n), both from the unrounded n
+(n_exact; at least 2 each for means). The proportion test pools the rate
 under H0, the t-test pools the sd (df = n_control + n_treatment - 2).
 
 Days: --daily-units N new units a day, of which the share --allocation F (default 0.5) goes
@@ -72,10 +73,10 @@ export function registerSampleSize(program: Command): void {
   program
     .command('sample-size')
     .description('units needed per group to detect an effect (or, with --n, the power and the minimum detectable effect at a size)')
-    .option('--baseline <rate>', "control's rate of a proportion metric, in (0, 1)")
+    .option('--baseline <value>', "control's rate of a proportion metric, in (0, 1); with --sd, the control's mean (for a relative --mde)")
     .option('--sd <sd>', 'standard deviation per unit of a mean metric, > 0')
     .option('--mde <effect>', 'minimum detectable effect, treatment minus control')
-    .option('--relative', '--mde is a fraction of --baseline')
+    .option('--relative', '--mde is a fraction of --baseline (the rate, or with --sd the mean)')
     .option('--alpha <level>', 'significance level', '0.05')
     .option('--power <p>', 'target power', '0.8')
     .addOption(new Option('--alternative <sides>', 'two-sided | one-sided (in the direction of the mde)').default('two-sided'))
@@ -106,6 +107,8 @@ interface Traffic {
 
 interface Parsed {
   design: DesignBase;
+  /** a mean metric's control mean (--baseline with --sd), when a relative mde needs it */
+  controlMean?: number;
   /** absolute effect, treatment minus control */
   mde?: number;
   relative: boolean;
@@ -158,8 +161,8 @@ function specDefaults(path: string): SpecDefaults {
 
 function parseOptions(opts: SampleSizeOptions, fromCli: (option: string) => boolean): Parsed {
   const spec = opts.spec === undefined ? undefined : specDefaults(opts.spec);
-  if (opts.baseline !== undefined && opts.sd !== undefined) {
-    throw usageError('give either --baseline (a proportion metric) or --sd (a mean metric), not both');
+  if (spec?.kind === 'proportion' && opts.sd !== undefined) {
+    throw usageError(`--spec ${spec.file}: the primary is a proportion metric: --sd does not apply (give --baseline, the control's current rate)`);
   }
   if (spec?.kind === 'proportion' && opts.baseline === undefined) {
     throw usageError(`--spec ${spec.file}: the primary is a proportion metric: give --baseline, the control's current rate`);
@@ -175,13 +178,17 @@ function parseOptions(opts: SampleSizeOptions, fromCli: (option: string) => bool
   if (!(target > alpha)) throw usageError(`--power (${target}) must be greater than --alpha (${alpha})`);
   const alternative: PowerSides = parseChoice('--alternative', opts.alternative, POWER_SIDES);
   const ratio = spec?.ratio !== undefined && !fromCli('ratio') ? spec.ratio : parseNumber('--ratio', opts.ratio, { min: 0, exclusive: true });
+  // --sd makes a mean metric; --baseline beside it is the control's mean (as for abtool plan)
   const setting =
-    opts.baseline !== undefined
-      ? { kind: 'proportion' as const, baseline: parseProbability('--baseline', opts.baseline) }
-      : { kind: 'mean' as const, sd: parseNumber('--sd', opts.sd as string, { min: 0, exclusive: true }) };
+    opts.sd === undefined
+      ? { kind: 'proportion' as const, baseline: parseProbability('--baseline', opts.baseline as string) }
+      : { kind: 'mean' as const, sd: parseNumber('--sd', opts.sd, { min: 0, exclusive: true }) };
   const design: DesignBase = { ...setting, alpha, alternative, ratio };
+  const controlMean = design.kind === 'mean' && opts.baseline !== undefined ? parseNumber('--baseline', opts.baseline) : undefined;
 
-  if (opts.relative === true && design.kind !== 'proportion') throw usageError('--relative needs --baseline (it makes --mde a fraction of the baseline)');
+  if (opts.relative === true && design.kind === 'mean' && controlMean === undefined) {
+    throw usageError("--relative with --sd needs --baseline, the control's mean (it makes --mde a fraction of it)");
+  }
   if (opts.relative === true && opts.mde === undefined) throw usageError('--relative needs --mde');
   let given: { value: number; relative: boolean; label: string } | undefined;
   if (opts.mde !== undefined) {
@@ -189,14 +196,18 @@ function parseOptions(opts: SampleSizeOptions, fromCli: (option: string) => bool
     if (given.value === 0) throw usageError('--mde must not be 0 (no sample size detects no effect)');
   } else if (spec?.mde) {
     given = { ...spec.mde, label: `primary.mde of ${spec.file}` };
-    if (given.relative && design.kind === 'mean') {
-      throw usageError(`--spec ${spec.file}: primary.mde is relative to the control's mean, which sample-size does not take: give --mde in the metric's units`);
+    if (given.relative && design.kind === 'mean' && controlMean === undefined) {
+      throw usageError(`--spec ${spec.file}: primary.mde is relative to the control's mean: give it as --baseline (or --mde in the metric's units)`);
     }
   }
   const relative = given?.relative ?? false;
+  if (controlMean !== undefined && !relative) {
+    throw usageError("--baseline with --sd is the control's mean, used only for a relative mde (--relative): leave it out, or give --relative");
+  }
+  if (relative && controlMean === 0) throw usageError('--baseline must not be 0: a relative mde of a zero mean is no effect');
   let mde: number | undefined;
   if (given) {
-    mde = design.kind === 'proportion' && given.relative ? design.baseline * given.value : given.value;
+    mde = given.relative ? (design.kind === 'proportion' ? design.baseline : Math.abs(controlMean!)) * given.value : given.value;
     if (design.kind === 'proportion') {
       const p2 = design.baseline + mde;
       if (!(p2 > 0 && p2 < 1)) {
@@ -216,7 +227,7 @@ function parseOptions(opts: SampleSizeOptions, fromCli: (option: string) => bool
       allocation: opts.allocation !== undefined ? parseProbability('--allocation', opts.allocation) : (spec?.allocation ?? 0.5),
     };
   }
-  return { design, mde, relative, target, n, traffic, spec: spec?.file };
+  return { design, ...(controlMean !== undefined ? { controlMean } : {}), mde, relative, target, n, traffic, spec: spec?.file };
 }
 
 function runSampleSize(opts: SampleSizeOptions, fromCli: (option: string) => boolean): void {
@@ -247,9 +258,18 @@ function inputs(p: Parsed): { json: Record<string, unknown>; rows: [string, Cell
   } else {
     json.sd = d.sd;
     rows.push(['sd', d.sd]);
+    if (p.controlMean !== undefined) {
+      json.control_mean = p.controlMean;
+      rows.push(['control mean', p.controlMean]);
+    }
     if (p.mde !== undefined) {
       json.mde = p.mde;
       rows.push(['mde', p.mde]);
+      if (p.controlMean !== undefined) {
+        json.mde_relative = p.mde / Math.abs(p.controlMean);
+        json.relative = p.relative;
+        rows.push(['mde (relative)', p.mde / Math.abs(p.controlMean)]);
+      }
     }
   }
   json.alpha = d.alpha;

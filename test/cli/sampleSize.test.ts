@@ -105,6 +105,16 @@ describe('abtool sample-size (built CLI)', () => {
     expect(back.n_per_group).toBe(200);
   });
 
+  it('a mean with a relative mde: --sd and --baseline (the control mean), as abtool plan sizes it (R: power.t.test(delta = 7.873, sd = 28.59)$n = 207.97)', () => {
+    const j = size('--sd', '28.59', '--baseline', '393.65', '--mde', '0.02', '--relative', '--json').json();
+    expect(j).toMatchObject({ kind: 'mean', sd: 28.59, control_mean: 393.65, relative: true, n_per_group: 208 });
+    expect(j.mde).toBeCloseTo(7.873, 12);
+    expect(Math.abs(j.n_exact - 207.971959809843) / 207.971959809843).toBeLessThan(1e-6);
+    // the spec's relative mde (fixtures/specs/ab.yaml: revenue_per_user, 2%) the same way
+    const spec = size('--spec', new URL('../../fixtures/specs/ab.yaml', import.meta.url).pathname, '--sd', '28.59', '--baseline', '393.65', '--json').json();
+    expect([spec.n_exact, spec.n_per_group]).toEqual([j.n_exact, 208]);
+  });
+
   it('--help shows the examples and explains allocation', () => {
     const r = size('--help');
     expect(r.code).toBe(0);
@@ -118,7 +128,8 @@ describe('abtool sample-size (built CLI)', () => {
     ['relative mde outside (0, 1)', ['--baseline', '0.6', '--mde', '0.8', '--relative'], /--mde/],
     ['mde = 0', ['--baseline', '0.1', '--mde', '0'], /--mde/],
     ['mde not a number', ['--sd', '3', '--mde', 'big'], /--mde/],
-    ['both --baseline and --sd', ['--baseline', '0.1', '--sd', '2', '--mde', '0.02'], /--baseline.*--sd/],
+    ['--baseline (a control mean) with --sd and an absolute mde', ['--baseline', '0.1', '--sd', '2', '--mde', '0.02'], /--baseline with --sd is the control's mean, used only for a relative mde/],
+    ['--relative with --sd and a zero control mean', ['--baseline', '0', '--sd', '2', '--mde', '0.1', '--relative'], /--baseline must not be 0/],
     ['neither --baseline nor --sd', ['--mde', '0.02'], /--baseline.*--sd/],
     ['no --mde and no --n', ['--baseline', '0.1'], /--mde/],
     ['alpha outside (0, 1)', ['--baseline', '0.1', '--mde', '0.02', '--alpha', '1.5'], /--alpha/],
