@@ -1,5 +1,5 @@
 /** `abtool analyze <logs...> --spec FILE`: the report and an exit code a CI job gates on. */
-import { statSync, writeFileSync } from 'node:fs';
+import { fstatSync, statSync, writeFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { Option, type Command } from 'commander';
 import { collect, type ColumnStore } from '../analysis/aggregate.js';
@@ -92,7 +92,7 @@ export function registerAnalyze(program: Command): void {
     .argument('<logs...>', 'log files, directories or - (stdin, JSONL)')
     .option('--spec <file>', 'the experiment spec (JSON or YAML)')
     .addOption(new Option('--format <format>', 'table | json | markdown | html (default: table on a terminal, json otherwise)'))
-    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('-o, --output <file>', 'write the report to a file instead of stdout (- for stdout)')
     .option('--seed <n>', 'seed of the bootstrap resampling (reports are reproducible)', '1')
     .option('--resamples <n>', 'bootstrap resamples for quantile metrics', '10000')
     .option('--strict', 'any rejected row is an error (exit 65 naming its file and line)')
@@ -165,6 +165,16 @@ function checkOutputIsNoInput(output: string, files: readonly Source[], spec: st
   if (same(spec)) clash(`the spec (${spec})`);
   if (same(lockPathFor(spec))) clash(`the spec's lock file (${lockPathFor(spec)})`);
   for (const src of files) if (src.kind === 'file' && same(src.path)) clash(`a log read (${src.path})`);
+  // stdin redirected from the same file (`- < log.jsonl -o /dev/stdin`, or the log's own path)
+  if (files.some((src) => src.kind === 'stdin')) {
+    let st: ReturnType<typeof fstatSync> | null = null;
+    try {
+      st = fstatSync(0);
+    } catch {
+      // no stdin to compare
+    }
+    if (st?.isFile() && st.dev === out.dev && st.ino === out.ino) clash('the file stdin is read from');
+  }
 }
 
 async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number> {
@@ -172,6 +182,8 @@ async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number>
   const format = (opts.format ?? (process.stdout.isTTY ? 'table' : 'json')) as Format;
   if (!(FORMATS as readonly string[]).includes(format)) throw usageError(`--format must be one of ${FORMATS.join(', ')} (got "${opts.format}")`);
   if (opts.output !== undefined && opts.output.trim() === '') throw usageError('--output needs a file name (got an empty one); leave it out to write the report to stdout');
+  // (-o -: stdout, as - is stdin among the logs)
+  if (opts.output === '-') opts.output = undefined;
   const seed = parseCount('--seed', opts.seed);
   const resamples = parseNumber('--resamples', opts.resamples, { min: 100, max: 10_000_000, integer: true });
   const maxBadRows = parseMaxBadRows('--max-bad-rows', opts.maxBadRows);

@@ -2,7 +2,8 @@
  * End to end through the built CLI: one fixture per situation (fixtures/examples/, made by
  * generate.mjs), checking the decision, its reasons and the exit code (CONTRACT sections 3-4).
  */
-import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -410,6 +411,24 @@ describe('abtool analyze: edge cases found in review', () => {
     expect(j.warnings.join(' ')).toMatch(/look like epoch seconds/);
     expect(j.rollback.triggered).toBe(false);
     expect(j.decision).not.toBe('go');
+  });
+
+  it('--output naming the file stdin is read from (- < log -o /dev/stdin, or its path) is a usage error, and the log is left as it was; -o - is stdout', () => {
+    const d = mkdtempSync(join(tmpdir(), 'clobber-stdin-'));
+    const log = join(d, 'a.jsonl');
+    copyFileSync(logOf('ab-win'), log);
+    const before = readFileSync(log);
+    const spec = join(ex('ab-win'), 'spec.json');
+    for (const out of ['/dev/stdin', log]) {
+      const r = spawnSync('bash', ['-c', `node "${ROOT}bin/abtool.js" analyze - --spec "${spec}" -o "${out}" --format json < "${log}"`], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(64);
+      expect(r.stderr).toContain(`--output ${out} is the file stdin is read from`);
+      expect(readFileSync(log).equals(before)).toBe(true);
+    }
+    const dash = runCli(['analyze', log, '--spec', spec, '--format', 'json', '--quiet', '-o', '-'], { cwd: d });
+    expect(dash.code).toBe(0);
+    expect(dash.json().decision).toBe('go');
+    expect(existsSync(join(d, '-'))).toBe(false);
   });
 
   it('--output naming a file the run reads (a log, a log in a directory read, the spec) is a usage error, and the file is left as it was', () => {
