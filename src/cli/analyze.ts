@@ -230,7 +230,7 @@ async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number>
     stopIfOrphaned();
     const loaded = await analysis;
     render = loaded.render;
-    checkAccount(account, maxBadRows);
+    checkAccount(account, maxBadRows, logs);
     checkFieldsPresent(spec, store);
     helper ??= segmentWorkerFor(spec, read.weighedBytes);
     const evaluateOptions = { specFile: opts.spec, lock, seed, resamples, version: VERSION, now: new Date() };

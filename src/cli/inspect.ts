@@ -93,6 +93,7 @@ function parseMap(flag: string, raw: string): Map<string, string> {
   for (const part of raw.split(',')) {
     const m = /^\s*([^=\s]+)\s*=\s*(.+?)\s*$/.exec(part);
     if (!m) throw usageError(`${flag} must be contract=column pairs separated by commas, e.g. model=variant (got "${part}")`);
+    if (out.has(m[1]!)) throw usageError(`${flag} maps "${m[1]}" twice (to "${out.get(m[1]!)}" and "${m[2]}")`);
     out.set(m[1]!, m[2]!);
   }
   return out;
@@ -142,6 +143,7 @@ export function inspectPlan(opts: { fields?: string; models?: string; unit: stri
 
 async function runInspect(logs: string[], opts: Opts): Promise<void> {
   if (opts.fields !== undefined && opts.fieldMap !== undefined) throw usageError('give --fields or --field-map, not both');
+  if (opts.unit.trim() === '') throw usageError('--unit needs a field name (the randomization unit, e.g. user_id)');
   const plan = inspectPlan({ ...opts, fields: opts.fields ?? opts.fieldMap });
   const limit: BadRowLimit = parseMaxBadRows('--max-bad-rows', opts.maxBadRows);
   checkStrictLimit(opts.strict === true, opts.maxBadRowsGiven === true, limit);
@@ -163,7 +165,7 @@ async function runInspect(logs: string[], opts: Opts): Promise<void> {
   } else {
     process.stdout.write(renderAccount(account, rowsPerModel, process.stdout.isTTY === true && !process.env.NO_COLOR));
   }
-  checkAccount(account, limit);
+  checkAccount(account, limit, logs);
 }
 
 function size(n: number): string {

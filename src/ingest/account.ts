@@ -126,11 +126,13 @@ export function summarizeRejections(account: IngestAccount): string {
  * - no valid row (every row rejected, or no row);
  * - more rejected rows than `maxBadRows` allows.
  */
-export function checkAccount(account: IngestAccount, maxBadRows: BadRowLimit = DEFAULT_MAX_BAD_ROWS): void {
+export function checkAccount(account: IngestAccount, maxBadRows: BadRowLimit = DEFAULT_MAX_BAD_ROWS, inputs: readonly string[] = []): void {
   if (account.files.length === 0) {
     const skipped = account.skipped ?? [];
     const what = skipped.length > 0 ? `; skipped ${skipped.length} file(s) with other extensions, e.g. ${skipped[0]!.path}` : '';
-    throw dataError(`no log files to read (supported: .jsonl, .ndjson, .csv, optionally .gz; .arrow, .feather, .arrows)${what}`);
+    // (the inputs named: an empty directory, say)
+    const where = inputs.length > 0 ? ` in ${inputs.slice(0, 3).join(', ')}${inputs.length > 3 ? ` and ${inputs.length - 3} more` : ''}` : '';
+    throw dataError(`no log files to read${where} (supported: .jsonl, .ndjson, .csv, optionally .gz; .arrow, .feather, .arrows)${what}`);
   }
   if (account.rowsRead === 0) {
     if (account.rowsSeen === 0) throw dataError(`no rows in ${describeFiles(account)}`);

@@ -183,6 +183,8 @@ describe('abtool inspect: bad input, each with its message and exit code', () =>
     const r = inspect(dir);
     expect(r.code).toBe(65);
     expect(r.stderr).toMatch(/no log files to read .* skipped 1 file\(s\) with other extensions, e\.g\. .*notes\.txt/);
+    // the message names the input
+    expect(r.stderr).toContain(`no log files to read in ${dir} (supported:`);
   });
 
   it('usage errors: exit 64 naming the flag', () => {
@@ -192,6 +194,9 @@ describe('abtool inspect: bad input, each with its message and exit code', () =>
       [['--fields', 'colour=c'], /--fields maps "colour", which is not a field inspect reads/],
       [['--extra', 'country:text'], /--extra items are name:kind/],
       [['--models', 'a,,b'], /--models must be a comma-separated list/],
+      [['--fields', 'model=variant,model=x'], /--fields maps "model" twice \(to "variant" and "x"\)/],
+      [['--unit', ''], /--unit needs a field name/],
+      [['--unit', '  '], /--unit needs a field name/],
     ];
     for (const [args, message] of cases) {
       const r = inspect(L + 'clean.jsonl', ...args);
