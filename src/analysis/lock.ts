@@ -173,6 +173,8 @@ export function readLock(specPath: string): SpecLock | null {
     throw e;
   }
   let doc: unknown;
+  // (a byte order mark an editor added, as a spec may have one)
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     doc = JSON.parse(text);
   } catch (e) {

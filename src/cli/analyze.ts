@@ -1,5 +1,6 @@
 /** `abtool analyze <logs...> --spec FILE`: the report and an exit code a CI job gates on. */
 import { fstatSync, statSync, writeFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import { isatty } from 'node:tty';
 import { Option, type Command } from 'commander';
 import { collect, type ColumnStore } from '../analysis/aggregate.js';
@@ -91,7 +92,7 @@ export function registerAnalyze(program: Command): void {
     .description('analyze prediction logs against a pre-registered experiment spec: go / no-go / inconclusive / invalid')
     .argument('<logs...>', 'log files, directories or - (stdin, JSONL)')
     .option('--spec <file>', 'the experiment spec (JSON or YAML)')
-    .addOption(new Option('--format <format>', 'table | json | markdown | html (default: table on a terminal, json otherwise)'))
+    .addOption(new Option('--format <format>', 'table | json | markdown | html (default: the --output file\'s extension, .html, .md or .json; else table on a terminal, json otherwise)'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout (- for stdout)')
     .option('--seed <n>', 'seed of the bootstrap resampling (reports are reproducible)', '1')
     .option('--resamples <n>', 'bootstrap resamples for quantile metrics', '10000')
@@ -177,13 +178,22 @@ function checkOutputIsNoInput(output: string, files: readonly Source[], spec: st
   }
 }
 
+/** Without --format, an output file's extension says which report it is: .html, .md, .json. */
+function formatOfOutput(output: string | undefined): Format | undefined {
+  const ext = output === undefined ? '' : extname(output).toLowerCase();
+  if (ext === '.html' || ext === '.htm') return 'html';
+  if (ext === '.md' || ext === '.markdown') return 'markdown';
+  if (ext === '.json') return 'json';
+  return undefined;
+}
+
 async function runAnalyze(logs: string[], opts: AnalyzeOptions): Promise<number> {
   if (!opts.spec) throw usageError('--spec <file> is required (the pre-registered experiment spec)');
-  const format = (opts.format ?? (process.stdout.isTTY ? 'table' : 'json')) as Format;
-  if (!(FORMATS as readonly string[]).includes(format)) throw usageError(`--format must be one of ${FORMATS.join(', ')} (got "${opts.format}")`);
   if (opts.output !== undefined && opts.output.trim() === '') throw usageError('--output needs a file name (got an empty one); leave it out to write the report to stdout');
   // (-o -: stdout, as - is stdin among the logs)
   if (opts.output === '-') opts.output = undefined;
+  const format = (opts.format ?? formatOfOutput(opts.output) ?? (process.stdout.isTTY ? 'table' : 'json')) as Format;
+  if (!(FORMATS as readonly string[]).includes(format)) throw usageError(`--format must be one of ${FORMATS.join(', ')} (got "${opts.format}")`);
   const seed = parseCount('--seed', opts.seed);
   const resamples = parseNumber('--resamples', opts.resamples, { min: 100, max: 10_000_000, integer: true });
   const maxBadRows = parseMaxBadRows('--max-bad-rows', opts.maxBadRows);

@@ -143,6 +143,12 @@ describe('readLock / writeLock / validateLock', () => {
     expect(() => validateLock({}, 'x.lock')).toThrow(/spec_hash must be a non-empty string/);
   });
 
+  it('a lock with a byte order mark (an editor saved it) reads as without', () => {
+    const specPath = join(dir, 'bom.json');
+    writeFileSync(`${specPath}.lock`, `\ufeff${JSON.stringify(lock)}`);
+    expect(readLock(specPath)).toEqual(lock);
+  });
+
   it('registered_at: a date and time with its zone, on a day that exists; not a number, a bare date or 30 February', () => {
     for (const ok of ['2026-10-30T12:00:00.000Z', '2026-10-30T12:00:00Z', '2026-10-30T12:00Z', '2026-10-30T12:00:00.5+02:00', '2028-02-29T00:00:00Z']) {
       expect(isIsoTime(ok), ok).toBe(true);

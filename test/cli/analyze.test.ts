@@ -431,6 +431,20 @@ describe('abtool analyze: edge cases found in review', () => {
     expect(existsSync(join(d, '-'))).toBe(false);
   });
 
+  it('without --format, the --output file\'s extension chooses the report: .html, .md, .json; --format wins', () => {
+    const d = mkdtempSync(join(tmpdir(), 'format-by-name-'));
+    const run = (name: string, ...extra: string[]) => {
+      const out = join(d, name);
+      expect(runCli(['analyze', logOf('ab-win'), '--spec', join(ex('ab-win'), 'spec.json'), '--quiet', '-o', out, ...extra]).code).toBe(0);
+      return readFileSync(out, 'utf8');
+    };
+    expect(run('r.html')).toMatch(/^<!doctype html>/);
+    expect(run('r.HTM')).toMatch(/^<!doctype html>/);
+    expect(run('r.md')).toMatch(/^## .* GO: ship the challenger/);
+    expect(JSON.parse(run('r.json')).decision).toBe('go');
+    expect(JSON.parse(run('r.html', '--format', 'json')).decision).toBe('go');
+  });
+
   it('--output naming a file the run reads (a log, a log in a directory read, the spec) is a usage error, and the file is left as it was', () => {
     const d = mkdtempSync(join(tmpdir(), 'clobber-'));
     const logs = join(d, 'logs');
