@@ -542,14 +542,15 @@ export function computeMetric(
       // difference, which is known exactly; R's boot.ci refuses an interval then, but the decision
       // needs one, and the interval the resamples give is that point (constantArms)
       if (r.code === 'zero-variance') {
-        const exact = constantArms(`${test}: both arms constant`, a.length, b.length, 'records', a[0]!, b[0]!, confidence, false);
+        const exact = constantArms(`${test}: both arms constant`, a.length, b.length, 'records', a[0]!, b[0]!, ctx.alpha, false);
         if (typeof exact !== 'string') return exact;
         return noResult(test, exact, { nControl: a.length, nTreatment: b.length, controlValue: a[0]!, treatmentValue: b[0]!, estimate: b[0]! - a[0]! });
       }
       return noResult(test, r.reason, { nControl: a.length, nTreatment: b.length });
     }
     const res = r as Exclude<typeof r, { degenerate: true }>;
-    const ratio = res.ratio.degenerate ? null : res.ratio;
+    // (the ratio of a control at or below 0 has no sign to trust: no relative interval, as relativeInterval)
+    const ratio = res.ratio.degenerate || !(res.control > 0) ? null : res.ratio;
     return {
       test,
       nControl: a.length,
@@ -588,8 +589,9 @@ export function computeMetric(
     const r = mannWhitneyUSorted(sortedA, sortedB, { alternative: 'two-sided', confidence });
     if (r.degenerate) {
       // every value the same in both arms: no rank carries information, but the shift is exactly 0
-      if (r.code === 'all-tied') return constantArms(`${test}: both arms constant`, ma.length, mb.length, nUnit, sortedA[0]!, sortedB[0]!, confidence, clustered) as MetricStats;
-      return noResult(test, r.reason, { nControl: ma.length, nTreatment: mb.length, nUnit, clustered });
+      const exact = r.code === 'all-tied' ? constantArms(`${test}: both arms constant`, ma.length, mb.length, nUnit, sortedA[0]!, sortedB[0]!, ctx.alpha, clustered) : r.reason;
+      if (typeof exact !== 'string') return exact;
+      return noResult(test, exact, { nControl: ma.length, nTreatment: mb.length, nUnit, clustered });
     }
     const medA = medianSorted(sortedA);
     const medB = medianSorted(sortedB);
@@ -638,7 +640,7 @@ export function computeMetric(
       // difference is known exactly (constantArms)
       const exact =
         r.code === 'zero-variance' && (summaryA.mean === summaryB.mean || (summaryA.m2 === 0 && summaryB.m2 === 0))
-          ? constantArms(`${test}: both arms constant`, summaryA.n, summaryB.n, nUnit, summaryA.mean, summaryB.mean, confidence, clustered)
+          ? constantArms(`${test}: both arms constant`, summaryA.n, summaryB.n, nUnit, summaryA.mean, summaryB.mean, ctx.alpha, clustered)
           : r.reason;
       if (typeof exact !== 'string') return exact;
       return noResult(test, exact, { nControl: summaryA.n, nTreatment: summaryB.n, nUnit, controlValue: summaryA.mean, treatmentValue: summaryB.mean, clustered });
@@ -697,24 +699,23 @@ export function computeMetric(
 /**
  * Both arms constant (every value of each the same): the difference is known exactly, its interval
  * the point itself (as every resample of a bootstrap, and the limit of Welch's interval as the spread
- * goes to 0, give it), so the decision can judge it. p is 1 when the values are equal; when they
- * differ, the exact permutation p of two samples wholly apart, 2 / C(n + m, n) (what Mann-Whitney's
- * exact test gives them): with so few values that it does not reach the level (3 against 3: 0.1),
- * the reason the metric is not tested instead.
+ * goes to 0, give it), so the decision can judge it. Only with enough values to tell: the exact
+ * permutation p of two samples wholly apart, 2 / C(n + m, n) (what Mann-Whitney's exact test gives
+ * them), must reach the level `alpha`; with fewer (3 against 3: 0.1; 1 against 1 at the same value),
+ * the reason the metric is not tested instead. p is that permutation p when the values differ, 1 when
+ * they are equal.
  */
-function constantArms(test: string, nControl: number, nTreatment: number, nUnit: 'units' | 'records', control: number, treatment: number, confidence: number, clustered: boolean): MetricStats | string {
+function constantArms(test: string, nControl: number, nTreatment: number, nUnit: 'units' | 'records', control: number, treatment: number, alpha: number, clustered: boolean): MetricStats | string {
   const d = treatment - control;
-  let pApart = 1;
-  if (d !== 0) {
-    // 2 / C(n + m, n) as a product, smallest side first (it underflows to 0, never to NaN)
-    const k = Math.min(nControl, nTreatment);
-    const other = Math.max(nControl, nTreatment);
-    pApart = 2;
-    for (let i = 1; i <= k && pApart > 0; i++) pApart *= i / (other + i);
-    pApart = Math.min(1, pApart);
-    if (pApart >= 1 - confidence) {
-      return `both arms are constant, at different values, but ${nControl} against ${nTreatment} ${nUnit} are too few for the difference to be significant (exact permutation p = ${Number(pApart.toPrecision(3))})`;
-    }
+  // 2 / C(n + m, n) as a product, smallest side first (it underflows to 0, never to NaN)
+  const k = Math.min(nControl, nTreatment);
+  const other = Math.max(nControl, nTreatment);
+  let pApart = 2;
+  for (let i = 1; i <= k && pApart > 0; i++) pApart *= i / (other + i);
+  pApart = Math.min(1, pApart);
+  if (!(pApart < alpha)) {
+    const values = d === 0 ? 'at one value' : 'at different values';
+    return `both arms are constant, ${values}, but ${nControl} against ${nTreatment} ${nUnit} are too few to tell (exact permutation p of two samples wholly apart: ${Number(pApart.toPrecision(3))})`;
   }
   return {
     test: d === 0 ? `${test} and equal` : `${test}: the difference is exact`,
@@ -725,8 +726,9 @@ function constantArms(test: string, nControl: number, nTreatment: number, nUnit:
     treatmentValue: treatment,
     estimate: d,
     ci: [d, d],
-    relativeCi: control !== 0 ? [d / control, d / control] : null,
-    pValue: pApart,
+    // (a relative change of a control at or below 0 has no sign to trust, as relativeInterval says)
+    relativeCi: control > 0 ? [d / control, d / control] : null,
+    pValue: d === 0 ? 1 : pApart,
     controlSd: 0,
     degenerate: null,
     clustered,

@@ -36,8 +36,8 @@ describe('computeMetric', () => {
     expect(r.relativeCi![1]! - r.relativeCi![0]!).toBeGreaterThan(0);
   });
 
-  it('constant and equal arms: no difference, exactly (a guardrail can pass)', () => {
-    const { store: s, rows, units } = store([5, 5, 5], [5, 5, 5]);
+  it('constant and equal arms: no difference, exactly (a guardrail can pass), given values enough to tell (5 against 5)', () => {
+    const { store: s, rows, units } = store([5, 5, 5, 5, 5], [5, 5, 5, 5, 5]);
     const metric: Metric = { name: 'm', field: 'v', type: 'mean', direction: 'decrease', test: 'welch' };
     const r = computeMetric(metric, rows, ctx(s, units), new Int32Array(units.length));
     expect(r.degenerate).toBeNull();
@@ -52,7 +52,7 @@ describe('computeMetric', () => {
     const small = store([5, 5, 5], [6, 6, 6]);
     for (const metric of [mean, quantile]) {
       const r = computeMetric(metric, small.rows, ctx(small.store, small.units), new Int32Array(small.units.length));
-      expect(r.degenerate).toBe('both arms are constant, at different values, but 3 against 3 records are too few for the difference to be significant (exact permutation p = 0.1)'.replace('records', metric === mean ? 'units' : 'records'));
+      expect(r.degenerate).toBe(`both arms are constant, at different values, but 3 against 3 ${metric === mean ? 'units' : 'records'} are too few to tell (exact permutation p of two samples wholly apart: 0.1)`);
       expect(r.ci).toBeNull();
     }
     // 5 against 4: p = 2 / C(9, 4) = 1/63
@@ -83,6 +83,37 @@ describe('computeMetric', () => {
       const r = computeMetric(metric, rows, ctx(s, units), new Int32Array(units.length));
       expect([r.estimate, r.ci, r.pValue, r.degenerate], metric.type).toEqual([0, [0, 0], 1, null]);
     }
+  });
+
+  it('constant arms at one value are not tested with too few values either (1 against 1, 2 against 2), and p exactly at the level is not enough', () => {
+    for (const [n, m] of [[1, 1], [2, 2], [3, 3]]) {
+      const { store: s, rows, units } = store(new Array(n).fill(10), new Array(m).fill(10));
+      for (const metric of [
+        { name: 'r', field: 'v', type: 'rank', direction: 'decrease', test: 'mannwhitney' },
+        { name: 'q', field: 'v', type: 'quantile', quantile: 0.5, direction: 'decrease', test: 'bootstrap' },
+      ] as Metric[]) {
+        const r = computeMetric(metric, rows, ctx(s, units), new Int32Array(units.length));
+        // (a bootstrap of a single value says so first)
+        expect(r.degenerate, `${metric.type} ${n}/${m}`).toMatch(/^both arms are constant, at one value, but .* too few to tell|^the control sample has a single value/);
+        expect(r.ci).toBeNull();
+      }
+    }
+    // 3 against 3 at alpha 0.1: 2 / C(6, 3) = 0.1 exactly, not below the level
+    const edge = store([10, 10, 10], [11, 11, 11]);
+    const q: Metric = { name: 'q', field: 'v', type: 'quantile', quantile: 0.5, direction: 'decrease', test: 'bootstrap' };
+    expect(computeMetric(q, edge.rows, { ...ctx(edge.store, edge.units), alpha: 0.1 }, new Int32Array(edge.units.length)).degenerate).toMatch(/too few to tell \(exact permutation p of two samples wholly apart: 0\.1\)/);
+  });
+
+  it('a control at or below 0 has no relative interval (its sign cannot be trusted), constant arms or not', () => {
+    const mean: Metric = { name: 'm', field: 'v', type: 'mean', direction: 'decrease', test: 'welch' };
+    const quantile: Metric = { name: 'q', field: 'v', type: 'quantile', quantile: 0.5, direction: 'decrease', test: 'bootstrap' };
+    const constant = store(new Array(6).fill(-10), new Array(6).fill(-5));
+    for (const metric of [mean, quantile]) {
+      const r = computeMetric(metric, constant.rows, ctx(constant.store, constant.units), new Int32Array(constant.units.length));
+      expect([r.estimate, r.ci, r.relativeCi], metric.type).toEqual([5, [5, 5], null]);
+    }
+    const spread = store(Array.from({ length: 200 }, (_, i) => -10 - (i % 5)), Array.from({ length: 200 }, (_, i) => -5 - (i % 5)));
+    expect(computeMetric(quantile, spread.rows, ctx(spread.store, spread.units), new Int32Array(spread.units.length)).relativeCi).toBeNull();
   });
 
   it('a quantile of two constant arms is known exactly; one arm constant, the other not, is tested as usual', () => {
