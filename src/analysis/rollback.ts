@@ -73,9 +73,9 @@ export class RollbackJudge {
     let reason: string;
     if (this.triggeredAt !== null) {
       reason = `rollback fired at ${isoTime(this.triggeredAt)}: the challenger's ${q} ${rule.field} was above ${rule.maxRatio}x the champion's for ${rule.consecutive} consecutive ${rule.window} windows`;
-      // a window too sparse to judge neither breaks a streak nor extends it: say it was among them
+      // a window that cannot be judged (too few records, or no ratio) neither breaks a streak nor extends it: say it was among them
       const k = this.skippedAtFire;
-      if (k > 0) reason += ` judged (${k} window${k > 1 ? 's' : ''} among them had too few records to judge and ${k > 1 ? 'were' : 'was'} skipped)`;
+      if (k > 0) reason += ` judged (${k} window${k > 1 ? 's' : ''} among them could not be judged and ${k > 1 ? 'were' : 'was'} skipped)`;
     } else {
       const judged = this.windows.filter((w) => w.status !== 'insufficient').length;
       // why the others could not be judged: too few records, or enough but no ratio (the champion's quantile is 0 or below)

@@ -24,7 +24,8 @@ either end of the list keep their users when they grow: list the champion in the
 the salt, names and order fixed across stages; a new salt reshuffles everyone.
 
 From stdin (-), one id per line: blank lines are no ids (skipped, and said on stderr), and an id
-that is not valid UTF-8 is hashed as its bytes (and written back as them).
+that is not valid UTF-8 is hashed as its bytes (written back as them; in --json, user_id_hex holds
+them). Ids given as arguments reach abtool as text, so such an id must come by stdin.
 Prints one "user_id<TAB>model" line per id, or with --json one object
 {salt, weights, buckets, assignments: [{user_id, model, bucket}]}.
 
@@ -89,8 +90,9 @@ async function* readIds(ids: string[], skipped: Skipped): AsyncGenerator<Id> {
   }
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-const lossyUtf8 = new TextDecoder('utf-8');
+// ignoreBOM: a line's leading U+FEFF is part of its id (only the stream's first is dropped, below)
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lossyUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
  * Lines of stdin, without their \n or \r\n (and a UTF-8 byte order mark at the start), split as
@@ -119,11 +121,18 @@ async function* stdinLines(skipped: Skipped): AsyncGenerator<Id> {
     }
     return bytes ? { text, bytes } : { text };
   };
+  const BOM = [0xef, 0xbb, 0xbf];
+  // whether buf, as far as it goes, could still be the start of a byte order mark
+  const bomPrefix = (buf: Buffer): boolean => buf.length < 3 && buf.every((b, i) => b === BOM[i]);
   const noBom = (buf: Buffer): Buffer => (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? buf.subarray(3) : buf);
   for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
     let buf = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
-    // (the byte order mark is looked for once 3 bytes have come)
-    if (first && buf.length >= 3) {
+    // the stream's first bytes only: decided once they cannot be the start of a mark any more
+    if (first) {
+      if (bomPrefix(buf)) {
+        rest = Buffer.from(buf);
+        continue;
+      }
       buf = noBom(buf);
       first = false;
     }
@@ -159,11 +168,11 @@ async function runAssign(ids: string[], opts: AssignOptions): Promise<void> {
   const layout = layoutFor(opts.weights);
 
   if (opts.json) {
-    const assignments: { user_id: string; model: string; bucket: number }[] = [];
+    const assignments: { user_id: string; user_id_hex?: string; model: string; bucket: number }[] = [];
     const skipped = { blank: 0, first: 0 };
     for await (const id of readIds(ids, skipped)) {
       const a = assign(salt, id.text, layout, id.bytes);
-      assignments.push({ user_id: id.text, model: a.arm, bucket: a.bucket });
+      assignments.push({ user_id: id.text, ...(id.bytes ? { user_id_hex: id.bytes.toString('hex') } : {}), model: a.arm, bucket: a.bucket });
     }
     const total = layout.ranges.reduce((s, r) => s + (r.to - r.from), 0);
     const json = {

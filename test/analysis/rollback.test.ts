@@ -28,7 +28,7 @@ describe('RollbackJudge', () => {
     expect(third.fired).toBe(true);
     // the reason says the streak's windows were not all adjacent
     expect(j.report().reason).toBe(
-      "rollback fired at 2026-11-02T09:04:00.000Z: the challenger's p99 latency_ms was above 1.2x the champion's for 3 consecutive 1m windows judged (1 window among them had too few records to judge and was skipped)",
+      "rollback fired at 2026-11-02T09:04:00.000Z: the challenger's p99 latency_ms was above 1.2x the champion's for 3 consecutive 1m windows judged (1 window among them could not be judged and was skipped)",
     );
     // a thin window before the streak, or in a streak a healthy window ended, is not among them
     const k = new RollbackJudge(rule);

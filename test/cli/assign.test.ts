@@ -41,6 +41,16 @@ describe('abtool assign (built CLI)', () => {
     for (const blank of ['', '   ']) expect(assign(['--salt', 's', '--weights', 'a=1,b=1', blank]).stderr).toMatch(/a user id must not be empty or blank/);
   });
 
+  it('only the stream\'s first byte order mark is dropped, even when it comes split over chunks; a later line keeps its own', () => {
+    const run = (script: string) => spawnSync('bash', ['-c', `(${script}) | node "${ROOT}bin/abtool.js" assign --salt s --weights c=50,t=50 -`]).stdout;
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('user')]);
+    const byArg = spawnSync(process.execPath, [`${ROOT}bin/abtool.js`, 'assign', '--salt', 's', '--weights', 'c=50,t=50', withBom.toString()]).stdout;
+    // (line 1 is "a\tc\n" or "a\tt\n": 4 bytes)
+    expect(run(String.raw`printf 'a\n\xef\xbb\xbfuser\n'`).subarray(4)).toEqual(byArg);
+    expect(run(String.raw`printf '\xef'; sleep 0.2; printf '\xbb\xbfu1\n'`).toString()).toBe(run(String.raw`printf 'u1\n'`).toString());
+    expect(run(String.raw`printf 'a\n'; sleep 0.2; printf '\xef\xbb\xbfb\n'`).subarray(4, 7)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+  });
+
   it('ids that are not valid UTF-8 are hashed as their bytes (two such ids stay two) and written back as them', () => {
     const run = (input: Buffer, json = false) =>
       spawnSync(process.execPath, [`${ROOT}bin/abtool.js`, 'assign', '--salt', 's', '--weights', 'a=1,b=1', ...(json ? ['--json'] : []), '-'], { input });
@@ -54,6 +64,7 @@ describe('abtool assign (built CLI)', () => {
     });
     expect(buckets).toEqual(expected);
     expect(buckets[0]).not.toBe(buckets[1]);
+    expect(j.assignments.map((x: { user_id_hex?: string }) => x.user_id_hex)).toEqual(['fffe', 'feff']);
     const tsv = run(Buffer.concat([ids[0]!, Buffer.from('\n')])).stdout;
     expect(tsv.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xfe, 0x09]));
     // valid UTF-8 ids hash the same as before
