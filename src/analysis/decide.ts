@@ -13,7 +13,7 @@
  * agreement out of bounds, the rollback rule fired) > `go` (primary wins, every guardrail passes)
  * > `inconclusive`. Run: `invalid` if overall is, else `no-go` if any segment is, else overall's.
  */
-import { confidencePercent } from '../report/format.js';
+import { confidencePercent } from '../core/percent.js';
 import type { Decision, MetricReport, PrimaryVerdict, SegmentReport, Verdict } from '../report/model.js';
 import type { MetricStats, Metric } from './metrics.js';
 import type { GuardrailMetric } from './spec.js';

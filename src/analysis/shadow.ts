@@ -8,7 +8,7 @@ import { ksTwoSampleSorted } from '../core/ksTwoSample.js';
 import { quantileSorted } from '../core/quantile.js';
 import { twoProportionZTest } from '../core/twoProportionZTest.js';
 import { wilsonInterval } from '../core/wilson.js';
-import { confidencePercent } from '../report/format.js';
+import { confidencePercent } from '../core/percent.js';
 import type { AgreementReport, DriftReport, LatencyOverhead, ShadowFailures } from '../report/model.js';
 import type { ColumnStore, DictColumn } from './aggregate.js';
 import { formatP } from './decide.js';

@@ -3,6 +3,7 @@ import { MANN_WHITNEY_METHODS, mannWhitneyU } from '../../core/mannWhitneyU.js';
 import { parseChoice } from '../args.js';
 import { print, unwrap } from '../output.js';
 import { ciArray, readSamples, twoSampleCommand, type SampleOptions } from '../stats.js';
+import { confidencePercent } from '../../core/percent.js';
 
 interface MannWhitneyCliOptions extends SampleOptions {
   method: string;
@@ -60,7 +61,7 @@ Examples:
             [`p-value (${r.alternative})`, r.pValue],
             ['p-value method', r.ties ? (r.pMethod === 'asymptotic' ? 'asymptotic (ties present)' : 'exact (given the ties)') : r.pMethod],
             ['Hodges-Lehmann shift (treatment - control)', r.hodgesLehmann],
-            [`${r.confidenceLevel * 100}% interval for the shift`, ci],
+            [`${confidencePercent(r.confidenceLevel)} interval for the shift`, ci],
           ],
         },
         opts,

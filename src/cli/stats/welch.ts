@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { welchTTest } from '../../core/welchTTest.js';
 import { print, unwrap } from '../output.js';
 import { ciArray, readSamples, twoSampleCommand, type SampleOptions } from '../stats.js';
+import { confidencePercent } from '../../core/percent.js';
 
 export function register(stats: Command): void {
   twoSampleCommand(stats, 'welch', "Welch's two-sample t-test (unequal variances) for a difference in means")
@@ -40,7 +41,7 @@ Examples:
             ['mean control', r.meanControl],
             ['mean treatment', r.meanTreatment],
             ['difference (treatment - control)', r.estimate],
-            [`${r.confidenceLevel * 100}% interval`, ciArray(r.ci)],
+            [`${confidencePercent(r.confidenceLevel)} interval`, ciArray(r.ci)],
             ['t', r.statistic],
             ['df (Welch-Satterthwaite)', r.df],
             [`p-value (${r.alternative})`, r.pValue],

@@ -4,6 +4,7 @@ import { parseCount, parseProbability } from '../args.js';
 import { usageError } from '../exitCode.js';
 import { print } from '../output.js';
 import { ciArray } from '../stats.js';
+import { confidencePercent } from '../../core/percent.js';
 
 interface Opts {
   successes?: string;
@@ -42,7 +43,7 @@ Example:
           json: { statistic: null, p_value: null, estimate: null, rate: r.rate, ci: ciArray(r.ci), successes, trials, confidence, method: r.method }, // (no test: CONTRACT section 5's keys are null)
           rows: [
             ['rate', `${successes}/${trials} = ${r.rate}`],
-            [`${confidence * 100}% interval`, ciArray(r.ci)],
+            [`${confidencePercent(confidence)} interval`, ciArray(r.ci)],
           ],
         },
         opts,

@@ -4,6 +4,7 @@ import { parseAlternative, parseFraction, parseProbability } from '../args.js';
 import { usageError } from '../exitCode.js';
 import { print, unwrap } from '../output.js';
 import { ciArray } from '../stats.js';
+import { confidencePercent } from '../../core/percent.js';
 
 interface Opts {
   control?: string;
@@ -62,7 +63,7 @@ Examples:
             ['control rate', `${control.successes}/${control.trials} = ${r.rateControl.toPrecision(6)}`],
             ['treatment rate', `${treatment.successes}/${treatment.trials} = ${r.rateTreatment.toPrecision(6)}`],
             ['difference (treatment - control)', r.estimate],
-            [`${r.confidenceLevel * 100}% interval`, ciArray(r.ci)],
+            [`${confidencePercent(r.confidenceLevel)} interval`, ciArray(r.ci)],
             ['z', r.statistic],
             ['X-squared', r.chiSquare],
             [`p-value (${r.alternative})`, r.pValue],
