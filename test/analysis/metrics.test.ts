@@ -15,6 +15,62 @@ function store(a: number[], b: number[], field = 'v'): { store: ColumnStore; row
 
 const ctx = (s: ColumnStore, units: Int32Array) => ({ store: s, unitCodes: units, unitCount: units.length, alpha: 0.05, resamples: 1000, seed: 1, unitIsRequest: false });
 
+/**
+ * A store of 0/1 records, several a unit: unit k of an arm has y[k] ones among n[k] records (units of
+ * the control first, then the treatment's).
+ */
+function clusteredStore(a: { y: number[]; n: number[] }, b: { y: number[]; n: number[] }): { store: ColumnStore; rows: [Int32Array, Int32Array]; units: Int32Array } {
+  const values: number[] = [];
+  const model: number[] = [];
+  const units: number[] = [];
+  const rows: [number[], number[]] = [[], []];
+  let unit = 0;
+  [a, b].forEach((arm, m) =>
+    arm.n.forEach((n, k) => {
+      for (let r = 0; r < n; r++) {
+        rows[m]!.push(values.length);
+        values.push(r < arm.y[k]! ? 1 : 0);
+        model.push(m);
+        units.push(unit);
+      }
+      unit++;
+    }),
+  );
+  const v = Float64Array.from(values);
+  return { store: { length: v.length, model: Uint8Array.from(model), columns: new Map([['v', { kind: 'number', values: v }]]) }, rows: [Int32Array.from(rows[0]), Int32Array.from(rows[1])], units: Int32Array.from(units) };
+}
+
+describe('computeMetric: units with several records (the rate per record, clustered by unit)', () => {
+  const metric: Metric = { name: 'c', field: 'v', type: 'proportion', direction: 'increase', test: 'ztest' };
+  const run = (st: ReturnType<typeof clusteredStore>) => computeMetric(metric, st.rows, { ...ctx(st.store, st.units), unitCount: st.units[st.units.length - 1]! + 1 }, new Int32Array(st.units.length));
+
+  it('the variance is the jackknife over units, the degrees of freedom Welch\'s on the effective numbers of units (scipy, by hand)', () => {
+    // numpy/scipy: leave-one-unit-out ratios, (G-1)/G * sum of squares; Kish n_eff = (sum n)^2 / sum n^2;
+    // Satterthwaite df on n_eff - 1; p = 2 * t.sf(|t|, df), CI = est -/+ t.ppf(0.975, df) * se
+    const r = run(clusteredStore({ y: [1, 0, 2, 1, 3], n: [2, 1, 3, 2, 4] }, { y: [2, 1, 3, 0, 1, 2], n: [2, 2, 3, 1, 1, 3] }));
+    expect(r.clustered).toBe(true);
+    expect([r.nControl, r.nTreatment]).toEqual([5, 6]);
+    expect(r.controlValue).toBeCloseTo(0.5833333333333334, 14);
+    expect(r.treatmentValue).toBeCloseTo(0.75, 14);
+    expect(r.pValue).toBeCloseTo(0.31328132427744515, 10);
+    expect(r.ci![0]).toBeCloseTo(-0.19456658729384774, 10);
+    expect(r.ci![1]).toBeCloseTo(0.527899920627181, 10);
+  });
+
+  it('one heavy unit holding most of an arm\'s records cannot make a significant win: not tested, and the reason says why', () => {
+    // 100 units of 2 records at 10% a side; in the treatment one more unit of 3000 records at 90%
+    const light = { y: Array.from({ length: 100 }, (_, k) => (k % 5 === 0 ? 1 : 0)), n: new Array(100).fill(2) };
+    const r = run(clusteredStore(light, { y: [...light.y, 2700], n: [...light.n, 3000] }));
+    expect(r.pValue).toBeNull();
+    expect(r.degenerate).toMatch(/^a few units hold most of the treatment's records \(effectively 1\.\d+ of its 101 units\)/);
+    // a few heavy units among many, which disagree (90%, 10%, 50%): tested, and their spread shows (not significant)
+    const some = { y: [...light.y, 900, 100, 500], n: [...light.n, 1000, 1000, 1000] };
+    const r2 = run(clusteredStore(light, some));
+    expect(r2.degenerate).toBeNull();
+    expect(r2.pValue!).toBeGreaterThan(0.05);
+  });
+});
+
 describe('computeMetric', () => {
   it('a mean metric: Welch, and the relative interval by the delta method (the control mean is uncertain too)', () => {
     const a = [10, 12, 9, 11, 13, 10, 12, 11];
