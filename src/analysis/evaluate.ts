@@ -163,7 +163,7 @@ export function segmentResults(work: SegmentWork, which: readonly number[], sort
     prepareUnitSums(mine, g.rows, ctx, scratch, cache, g.units);
     return metrics.map((metric) => (inPart(metric, part) ? computeMetric(metric, g.rows, ctx, scratch, cache, g.units) : null));
   });
-  const shadows = which.map((gi) => (part !== 'sums' && wantsShadow(spec) ? shadowReport(spec, roles, store, groupAt(groups, gi), names, sorted) : null));
+  const shadows = which.map((gi) => (part !== 'sums' && wantsShadow(spec) ? shadowReport(spec, roles, store, groupAt(groups, gi), names, sorted, gi === 0 ? 1 : groups.length - 1) : null));
   return { stats, shadows };
 }
 
@@ -786,7 +786,12 @@ function adjustShadow(shadows: ShadowReport[], spec: ExperimentSpec): void {
   });
 }
 
-function shadowReport(spec: ExperimentSpec, roles: FieldRoles, store: ColumnStore, g: SegmentRows, names: [string, string], sorted: SortedValues): ShadowReport {
+/**
+ * `segments`: how many segments this one is judged among (1 for the overall): a segment's agreement
+ * is judged at alpha / segments (Bonferroni: its interval is a simultaneous one, as the drift and
+ * failure checks' p-values are corrected across segments), unless the spec's correction is none.
+ */
+function shadowReport(spec: ExperimentSpec, roles: FieldRoles, store: ColumnStore, g: SegmentRows, names: [string, string], sorted: SortedValues, segments = 1): ShadowReport {
   const request = roles.request ? dictColumn(store, roles.request) : null;
   const predictionColumn = roles.prediction ? dictColumn(store, roles.prediction) : null;
   // a prediction field with no value at all is a field the logs do not have
@@ -796,7 +801,10 @@ function shadowReport(spec: ExperimentSpec, roles: FieldRoles, store: ColumnStor
   const pairs = request && needPairs ? pairByRequest(request, g.rows) : null;
   const agreementField = spec.agreement?.field ?? roles.prediction ?? 'prediction';
   return {
-    agreement: pairs && (spec.stage === 'shadow' || spec.agreement) ? agreement(prediction, pairs, spec.agreement, agreementField, spec.alpha) : null,
+    agreement:
+      pairs && (spec.stage === 'shadow' || spec.agreement)
+        ? agreement(prediction, pairs, spec.agreement, agreementField, spec.alpha, segments > 1 && spec.correction !== 'none' ? segments : 1)
+        : null,
     drift: spec.drift.map((d) => drift(store, d, g.rows, sorted)),
     failures: pairs && spec.stage === 'shadow' ? failures(store, roles.error, prediction, pairs, g.rows, names, spec.alpha) : null,
     latency: latencyOverhead(store, roles.latency, g.rows, names, sorted),

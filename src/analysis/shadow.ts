@@ -55,7 +55,12 @@ export function pairByRequest(request: DictColumn, rows: [Int32Array, Int32Array
   return { control: Int32Array.from(pc), treatment: Int32Array.from(pt), unpairedControl, unpairedTreatment };
 }
 
-export function agreement(prediction: DictColumn | null, pairs: Pairs, check: AgreementCheck | undefined, field: string, alpha: number): AgreementReport {
+/**
+ * `among`: the number of segments this one is judged among (1: none, or the overall): its interval is
+ * then at the level alpha / among (Bonferroni), so that across many segments a chance dip in one is
+ * not a no-go.
+ */
+export function agreement(prediction: DictColumn | null, pairs: Pairs, check: AgreementCheck | undefined, field: string, alpha: number, among = 1): AgreementReport {
   const minRate = check?.minRate ?? null;
   if (!prediction) {
     return { field, pairs: 0, agree: 0, rate: null, ci: null, kappa: null, min_rate: minRate, ok: null, reason: `not measured: the logs have no "${field}" field to compare` };
@@ -91,12 +96,14 @@ export function agreement(prediction: DictColumn | null, pairs: Pairs, check: Ag
       : `none of the ${pairs.control.length} paired requests has a "${field}" from both models`;
     return { field, pairs: 0, agree: 0, rate: null, ci: null, kappa: null, min_rate: minRate, ok: null, reason: `not measured: ${why}` };
   }
-  const w = wilsonInterval(agree, n, 1 - alpha);
+  const level = alpha / among;
+  const w = wilsonInterval(agree, n, 1 - level);
   const rate = agree / n;
   const kappa = classes.size <= MAX_KAPPA_CLASSES ? cohensKappa(pairsA, pairsB, classes.size) : null;
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   let ok: boolean | null = null;
-  let reason = `the models agree on ${pct(rate)} of ${n} paired requests (${confidencePercent(1 - alpha)} CI ${pct(w.ci.low!)} to ${pct(w.ci.high!)})`;
+  const across = among > 1 ? `, Bonferroni across ${among} segments` : '';
+  let reason = `the models agree on ${pct(rate)} of ${n} paired requests (${confidencePercent(1 - level)} CI ${pct(w.ci.low!)} to ${pct(w.ci.high!)}${across})`;
   // many distinct numeric predictions are scores, not classes: exact agreement means nothing there
   const continuous = classes.size > MAX_KAPPA_CLASSES && prediction.numeric !== null && prediction.numeric.some((v) => v === v);
   if (continuous && minRate !== null) {

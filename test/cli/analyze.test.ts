@@ -532,6 +532,38 @@ describe('abtool analyze: shadow with continuous predictions', () => {
   });
 });
 
+describe('abtool analyze: shadow agreement across segments', () => {
+  it('a segment\'s agreement is judged at alpha / segments (Bonferroni), so one chance dip among 20 segments is no no-go; with correction none it is', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'abtool-agr-'));
+    const lines: string[] = [];
+    for (let seg = 0; seg < 20; seg++) {
+      // 200 pairs a segment; 184 agree (92%), in segment 7 only 170 (85%: below 90%, its 95% Wilson interval too)
+      const agree = seg === 7 ? 170 : 184;
+      for (let i = 0; i < 200; i++) {
+        const id = `r${seg}-${i}`;
+        const p = i % 3 === 0 ? 'approve' : 'review';
+        const q = i < agree ? p : p === 'approve' ? 'review' : 'approve';
+        lines.push(JSON.stringify({ request_id: id, user_id: `u${seg}-${i}`, model: 'champion', country: `c${seg}`, prediction: p }));
+        lines.push(JSON.stringify({ request_id: id, user_id: `u${seg}-${i}`, model: 'challenger', country: `c${seg}`, prediction: q }));
+      }
+    }
+    writeFileSync(join(dir, 'logs.jsonl'), lines.join('\n') + '\n');
+    const specOf = (correction: string) => {
+      const p = join(dir, `spec-${correction}.json`);
+      writeFileSync(p, JSON.stringify({ stage: 'shadow', control: 'champion', treatment: 'challenger', unit: 'request_id', segments: ['country'], correction, agreement: { min_rate: 0.9 } }));
+      return p;
+    };
+    const holm = runCli(['analyze', join(dir, 'logs.jsonl'), '--spec', specOf('holm'), '--format', 'json', '--quiet']);
+    const seg7 = holm.json().segments.find((g: { segment: Record<string, string> }) => g.segment.country === 'c7').shadow.agreement;
+    expect(seg7.ok).toBeNull();
+    expect(seg7.reason).toMatch(/^the models agree on 85\.00% of 200 paired requests \(99\.75% CI .* Bonferroni across 20 segments\), below the required 90\.00% but not significantly so/);
+    expect(holm.json().decision).not.toBe('no-go');
+    const none = runCli(['analyze', join(dir, 'logs.jsonl'), '--spec', specOf('none'), '--format', 'json', '--quiet']);
+    expect(none.json().segments.find((g: { segment: Record<string, string> }) => g.segment.country === 'c7').shadow.agreement.ok).toBe(false);
+    expect([none.code, none.json().decision]).toEqual([1, 'no-go']);
+  });
+});
+
 describe('abtool analyze: levels, constant arms and long segment names in every format', () => {
   const dir = mkdtempSync(join(tmpdir(), 'abtool-levels-'));
   const spec = (alpha: number, extra: Record<string, unknown> = {}): string => {
