@@ -24,7 +24,7 @@ import { computeMetric, prepareUnitSums, SortedValues, splitUnitSums, type Metri
 import type { FieldRoles } from './readPlan.js';
 import { distributions } from './distributions.js';
 import { evaluateRollback } from './rollback.js';
-import { agreement, drift, failures, judgeDrift, judgeFailures, latencyOverhead, pairByRequest } from './shadow.js';
+import { agreement, drift, failures, judgeDrift, judgeFailures, latencyOverhead, pairByRequest, shadowSegmentRows } from './shadow.js';
 import type { ExperimentSpec, GuardrailMetric } from './spec.js';
 
 export const SRM_THRESHOLD = 0.001;
@@ -163,7 +163,9 @@ export function segmentResults(work: SegmentWork, which: readonly number[], sort
     prepareUnitSums(mine, g.rows, ctx, scratch, cache, g.units);
     return metrics.map((metric) => (inPart(metric, part) ? computeMetric(metric, g.rows, ctx, scratch, cache, g.units) : null));
   });
-  const shadows = which.map((gi) => (part !== 'sums' && wantsShadow(spec) ? shadowReport(spec, roles, store, groupAt(groups, gi), names, sorted, gi === 0 ? 1 : groups.length - 1) : null));
+  const shadows = which.map((gi) =>
+    part !== 'sums' && wantsShadow(spec) ? shadowReport(spec, roles, store, groupAt(groups, gi), names, sorted, gi === 0 ? 1 : groups.length - 1, gi === 0 ? null : groupAt(groups, 0)) : null,
+  );
   return { stats, shadows };
 }
 
@@ -791,8 +793,19 @@ function adjustShadow(shadows: ShadowReport[], spec: ExperimentSpec): void {
  * is judged at alpha / segments (Bonferroni: its interval is a simultaneous one, as the drift and
  * failure checks' p-values are corrected across segments), unless the spec's correction is none.
  */
-function shadowReport(spec: ExperimentSpec, roles: FieldRoles, store: ColumnStore, g: SegmentRows, names: [string, string], sorted: SortedValues, segments = 1): ShadowReport {
+function shadowReport(
+  spec: ExperimentSpec,
+  roles: FieldRoles,
+  store: ColumnStore,
+  group: SegmentRows,
+  names: [string, string],
+  sorted: SortedValues,
+  segments = 1,
+  overall: SegmentRows | null = null,
+): ShadowReport {
   const request = roles.request ? dictColumn(store, roles.request) : null;
+  // in the shadow stage a segment's requests are those whose champion's record is in it (shadow.ts shadowSegmentRows)
+  const g = overall !== null && request !== null && spec.stage === 'shadow' ? { ...group, rows: shadowSegmentRows(request, group.rows, overall.rows) } : group;
   const predictionColumn = roles.prediction ? dictColumn(store, roles.prediction) : null;
   // a prediction field with no value at all is a field the logs do not have
   const prediction = predictionColumn && predictionColumn.codes.some((c) => c >= 0) ? predictionColumn : null;

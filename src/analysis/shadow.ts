@@ -56,6 +56,39 @@ export function pairByRequest(request: DictColumn, rows: [Int32Array, Int32Array
 }
 
 /**
+ * A shadow segment's rows by request: each request belongs to the segment of its champion's record
+ * (`seg[0]`, the segment's control rows), and the challenger's record of it is taken wherever its own
+ * segment value puts it (missing, say, when only the champion logs the field); a request only the
+ * challenger logged stays in the segment of its own record (`seg[1]`). `all`: the overall group's rows.
+ * Where both records carry the same value these are the segment's own rows.
+ */
+export function shadowSegmentRows(request: DictColumn, seg: [Int32Array, Int32Array], all: [Int32Array, Int32Array]): [Int32Array, Int32Array] {
+  const k = request.dict.size;
+  const inSegment = new Uint8Array(k);
+  const anyControl = new Uint8Array(k);
+  for (let j = 0; j < seg[0].length; j++) {
+    const r = request.codes[seg[0][j]!]!;
+    if (r >= 0) inSegment[r] = 1;
+  }
+  for (let j = 0; j < all[0].length; j++) {
+    const r = request.codes[all[0][j]!]!;
+    if (r >= 0) anyControl[r] = 1;
+  }
+  const out: number[] = [];
+  for (let j = 0; j < all[1].length; j++) {
+    const i = all[1][j]!;
+    const r = request.codes[i]!;
+    if (r >= 0 && inSegment[r] === 1) out.push(i);
+  }
+  for (let j = 0; j < seg[1].length; j++) {
+    const i = seg[1][j]!;
+    const r = request.codes[i]!;
+    if (r < 0 || anyControl[r] === 0) out.push(i);
+  }
+  return [seg[0], Int32Array.from(out).sort()];
+}
+
+/**
  * `among`: the number of segments this one is judged among (1: none, or the overall): its interval is
  * then at the level alpha / among (Bonferroni), so that across many segments a chance dip in one is
  * not a no-go.

@@ -532,6 +532,30 @@ describe('abtool analyze: shadow with continuous predictions', () => {
   });
 });
 
+describe('abtool analyze: shadow segments by request', () => {
+  it('a request belongs to the segment of the champion\'s record: a challenger that logs the segment field on few rows is not a challenger that never logged', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'abtool-segmiss-'));
+    const lines: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const country = i % 2 === 0 ? 'BR' : 'DE';
+      const base = { request_id: `r${i}`, user_id: `u${i}`, prediction: i % 3 === 0 ? 'approve' : 'review', score: (i % 10) / 10 };
+      lines.push(JSON.stringify({ ...base, model: 'champion', country }));
+      // the challenger writes country on one row in ten
+      lines.push(JSON.stringify({ ...base, model: 'challenger', ...(i % 10 === 0 ? { country } : {}) }));
+    }
+    writeFileSync(join(dir, 'logs.jsonl'), lines.join('\n') + '\n');
+    writeFileSync(join(dir, 'spec.json'), JSON.stringify({ stage: 'shadow', control: 'champion', treatment: 'challenger', unit: 'request_id', segments: ['country'], agreement: { min_rate: 0.9 }, drift: [{ field: 'score', max_ks: 0.1 }] }));
+    const r = runCli(['analyze', join(dir, 'logs.jsonl'), '--spec', join(dir, 'spec.json'), '--format', 'json', '--quiet']);
+    const j = r.json();
+    expect([r.code, j.decision]).toEqual([0, 'go']);
+    for (const s of j.segments.slice(1)) {
+      expect(s.shadow.agreement.pairs, s.segment.country).toBe(200);
+      expect(s.shadow.failures.reason).toMatch(/challenger failures 0 of 200 requests .* 0 requests never logged/);
+      expect(s.shadow.drift[0].ok).toBe(true);
+    }
+  });
+});
+
 describe('abtool analyze: shadow agreement across segments', () => {
   it('a segment\'s agreement is judged at alpha / segments (Bonferroni), so one chance dip among 20 segments is no no-go; with correction none it is', () => {
     const dir = mkdtempSync(join(tmpdir(), 'abtool-agr-'));
