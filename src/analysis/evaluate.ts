@@ -785,6 +785,7 @@ function adjustShadow(shadows: ShadowReport[], spec: ExperimentSpec): void {
     const j = judgeFailures({ rateControl: rates[0] ?? null, rateTreatment: rates[1] ?? null, p: f.p_value, counts: f.summary }, adj[g]!, spec.alpha);
     f.ok = j.ok;
     f.reason = j.reason;
+    f.p_value_adjusted = adj[g]!;
   });
 }
 

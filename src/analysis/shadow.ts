@@ -180,7 +180,7 @@ export function cohensKappa(a: number[], b: number[], k: number): number | null 
 
 export function drift(store: ColumnStore, check: DriftCheck, rows: [Int32Array, Int32Array], sorted: SortedValues = new SortedValues()): DriftReport {
   const col = store.columns.get(check.field);
-  const base = { field: check.field, max_ks: check.maxKs };
+  const base = { field: check.field, max_ks: check.maxKs, p_value_adjusted: null };
   if (!col || col.kind !== 'number') {
     return { ...base, ks: null, p_value: null, n_control: 0, n_treatment: 0, ok: null, reason: `no numeric "${check.field}" values in the logs: drift cannot be checked` };
   }
@@ -194,7 +194,7 @@ export function drift(store: ColumnStore, check: DriftCheck, rows: [Int32Array, 
     return { ...base, ks: null, p_value: null, n_control: a.length, n_treatment: b.length, ok: null, reason: `drift cannot be checked: ${r.reason}` };
   }
   return judgeDrift(
-    { ...base, ks: r.statistic, p_value: r.pValue, n_control: a.length, n_treatment: b.length, ok: null, reason: '' },
+    { ...base, ks: r.statistic, p_value: r.pValue, p_value_adjusted: r.pValue, n_control: a.length, n_treatment: b.length, ok: null, reason: '' },
     r.pValue,
     0.05,
   );
@@ -205,10 +205,12 @@ export function drift(store: ColumnStore, check: DriftCheck, rows: [Int32Array, 
  * segments, below alpha): with a few hundred records D exceeds 0.1 by chance alone a quarter of the time.
  * Above max_ks but not significant is not judged either way.
  */
-export function judgeDrift(d: DriftReport, pAdjusted: number | null, alpha: number): DriftReport {
+export function judgeDrift(d0: DriftReport, pAdjusted: number | null, alpha: number): DriftReport {
+  const d = { ...d0, p_value_adjusted: pAdjusted };
   if (d.ks === null) return d;
   const D = `KS D = ${d.ks.toFixed(4)}`;
-  const pv = pAdjusted === null ? '' : `, ${formatP(pAdjusted)}`;
+  // (a segment's p adjusted across segments says so)
+  const pv = pAdjusted === null ? '' : `, ${pAdjusted !== d0.p_value ? 'adjusted ' : ''}${formatP(pAdjusted)}`;
   if (d.ks <= d.max_ks) return { ...d, ok: true, reason: `${d.field}: ${D}, within the allowed ${d.max_ks}` };
   if (pAdjusted !== null && pAdjusted < alpha) return { ...d, ok: false, reason: `${d.field} distributions differ: ${D}${pv}, above the allowed ${d.max_ks}` };
   return { ...d, ok: null, reason: `${d.field}: ${D} is above the allowed ${d.max_ks} but not significant (${d.n_control} vs ${d.n_treatment} values${pv})` };
@@ -270,6 +272,7 @@ export function failures(
     requests: { [names[0]]: requests[0]!, [names[1]]: requests[1]! },
     failure_rate: { [names[0]]: rate(0), [names[1]]: rate(1) },
     p_value: p,
+    p_value_adjusted: p,
     ok: judged.ok,
     reason: judged.reason,
     summary: counts,
@@ -291,7 +294,7 @@ export function judgeFailures(
     return { ok, reason: ok ? f.counts : `${f.counts}: higher` };
   }
   const ok = pAdjusted >= alpha;
-  return { ok, reason: ok ? f.counts : `${f.counts}: significantly higher (${formatP(pAdjusted)})` };
+  return { ok, reason: ok ? f.counts : `${f.counts}: significantly higher (${pAdjusted !== f.p ? 'adjusted ' : ''}${formatP(pAdjusted)})` };
 }
 
 export function latencyOverhead(

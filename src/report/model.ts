@@ -49,6 +49,8 @@ export interface DriftReport {
   field: string;
   ks: number | null;
   p_value: number | null;
+  /** the p-value the check is judged by: adjusted across segments with the spec's correction (the overall's is p_value) */
+  p_value_adjusted: number | null;
   max_ks: number;
   n_control: number;
   n_treatment: number;
@@ -80,6 +82,8 @@ export interface ShadowFailures {
   requests: Record<string, number>;
   failure_rate: Record<string, number | null>;
   p_value: number | null;
+  /** the p-value the check is judged by: adjusted across segments with the spec's correction (the overall's is p_value) */
+  p_value_adjusted: number | null;
   ok: boolean | null;
   reason: string;
   /** the counts in words, without the verdict */

@@ -142,6 +142,13 @@ describe('abtool analyze: one fixture per situation', () => {
     const reasons = j.segments[0].reasons.join(' ');
     expect(reasons).toMatch(/drift out of bounds/);
     expect(reasons).toMatch(/challenger failures/);
+    // the p-values the checks are judged by: the overall's own, a segment's adjusted across segments (Holm), named so
+    expect(sh.drift[0].p_value_adjusted).toBe(sh.drift[0].p_value);
+    expect(sh.failures.p_value_adjusted).toBe(sh.failures.p_value);
+    const seg = j.segments[1].shadow;
+    expect(seg.drift[0].p_value_adjusted).toBeGreaterThan(seg.drift[0].p_value);
+    expect(seg.failures.p_value_adjusted).toBeGreaterThan(seg.failures.p_value);
+    expect(seg.drift[0].reason).toMatch(/, adjusted p = /);
   });
 
   it('a spec changed after locking makes the run invalid (exit 3)', () => {
