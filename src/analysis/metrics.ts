@@ -384,23 +384,6 @@ export function splitUnitSums(whole: UnitSums, segmentOf: Int32Array, codes: num
   return out;
 }
 
-/** The delta-method summary of a ratio of sums: mean = R, m2 = sum of squared linearised values. */
-function deltaSummary(s: UnitSums): { summary: MeanSummary; ratio: number } {
-  let sy = 0;
-  let sn = 0;
-  for (let k = 0; k < s.units; k++) {
-    sy += s.y[k]!;
-    sn += s.n[k]!;
-  }
-  const ratio = sy / sn;
-  const meanN = sn / s.units;
-  let m2 = 0;
-  for (let k = 0; k < s.units; k++) {
-    const l = (s.y[k]! - ratio * s.n[k]!) / meanN;
-    m2 += l * l;
-  }
-  return { summary: { n: s.units, mean: ratio, m2, min: NaN, max: NaN }, ratio };
-}
 
 /**
  * The ratio of sums (Σy / Σn over the units) of a clustered arm as a MeanSummary for Welch's test, its
@@ -412,7 +395,7 @@ function deltaSummary(s: UnitSums): { summary: MeanSummary; ratio: number } {
  * 30%), simulated at 50 to 1000 units an arm. Without a heavy unit it is the delta method's variance
  * to first order, and its n the number of units.
  */
-function jackknifeSummary(s: UnitSums): MeanSummary {
+function jackknifeSummary(s: UnitSums): MeanSummary & { deltaSd: number | null } {
   const G = s.units;
   let sy = 0;
   let sn = 0;
@@ -424,19 +407,25 @@ function jackknifeSummary(s: UnitSums): MeanSummary {
   }
   const ratio = sy / sn;
   const neff = (sn * sn) / sn2;
-  if (G < 2) return { n: neff, mean: ratio, m2: 0, min: NaN, max: NaN };
-  // leave-one-out ratios, centred on their mean (two passes: the mean, then the squares)
+  if (G < 2) return { n: neff, mean: ratio, m2: 0, min: NaN, max: NaN, deltaSd: null };
+  // leave-one-out ratios, centred on their mean (two passes: the mean, then the squares); in the
+  // second, the sd of the delta method's per-unit linearised values (y - ratio n) / mean n, which
+  // sizes the experiment (unitsNeeded)
   let mean = 0;
   for (let k = 0; k < G; k++) mean += (sy - s.y[k]!) / (sn - s.n[k]!);
   mean /= G;
+  const meanN = sn / G;
   let ss = 0;
+  let lin = 0;
   for (let k = 0; k < G; k++) {
     const d = (sy - s.y[k]!) / (sn - s.n[k]!) - mean;
     ss += d * d;
+    const l = (s.y[k]! - ratio * s.n[k]!) / meanN;
+    lin += l * l;
   }
   const variance = ((G - 1) / G) * ss;
   // a MeanSummary whose m2 / (n - 1) / n is that variance
-  return { n: neff, mean: ratio, m2: neff >= 2 ? variance * neff * (neff - 1) : 0, min: NaN, max: NaN };
+  return { n: neff, mean: ratio, m2: neff >= 2 ? variance * neff * (neff - 1) : 0, min: NaN, max: NaN, deltaSd: Math.sqrt(lin / (G - 1)) };
 }
 
 const noResult = (test: string, reason: string, base: Partial<MetricStats> = {}): MetricStats => ({
@@ -677,8 +666,7 @@ export function computeMetric(
       }
       summaryA = ja;
       summaryB = jb;
-      const d = deltaSummary(sa).summary;
-      deltaSd = d.n > 1 ? Math.sqrt(d.m2 / (d.n - 1)) : null;
+      deltaSd = ja.deltaSd;
       test = `delta-method Welch test of the ${metric.type === 'proportion' ? 'rate' : 'mean'} per record, clustered by unit (jackknife over ${nUnit})`;
     } else {
       summaryA = summarize(sa.y);
