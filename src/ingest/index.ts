@@ -683,9 +683,6 @@ async function* readSource(
   try {
     let chunks = bytes.chunks;
     let format = byName;
-    if (bytes.gzip && (format === 'arrow-file' || format === 'arrow-stream')) {
-      throw dataError(`${path}: gzip-compressed Arrow is not supported; decompress it first`);
-    }
     if (format === null || (src.kind === 'file' && !src.seekable && byName === null) || src.kind === 'stdin') {
       const p = await peek(chunks);
       chunks = p.chunks;
@@ -693,7 +690,7 @@ async function* readSource(
       format = sniffFormat(p.head, src.kind === 'stdin' ? 'jsonl' : null);
     }
     if (format === 'arrow-file' || format === 'arrow-stream') {
-      // (named .arrow.gz, or not named: the inflated bytes are Arrow's)
+      // (gzipped: named .arrow, or its inflated bytes are Arrow's)
       if (bytes.gzip) throw dataError(`${path}: gzip-compressed Arrow is not supported; decompress it first`);
       throw dataError(`${path}: Arrow input must be a regular file (not a pipe or stdin)`);
     }
