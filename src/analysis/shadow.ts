@@ -18,6 +18,9 @@ import type { AgreementCheck, DriftCheck } from './spec.js';
 /** Most distinct labels for Cohen's kappa to be meaningful (class predictions, not scores). */
 const MAX_KAPPA_CLASSES = 50;
 
+/** Cohen's kappa below this is "slight" agreement at best (Landis and Koch, 1977): little beyond chance. */
+const KAPPA_SLIGHT = 0.2;
+
 export interface Pairs {
   /** row of the control's and the treatment's record, per paired request */
   control: Int32Array;
@@ -156,6 +159,11 @@ export function agreement(prediction: DictColumn | null, pairs: Pairs, check: Ag
       ok = null;
       reason += `, below the required ${pct(minRate)} but not significantly so with ${n} pairs`;
     }
+  }
+  // a high rate that chance gives (a challenger always answering the commonest class agrees as often
+  // as that class is common, kappa 0): said, the verdict left to min_rate as the spec sets it
+  if (kappa !== null && kappa < KAPPA_SLIGHT && rate > 0.5) {
+    reason += `; but Cohen's kappa is ${kappa.toFixed(2)}: little more than chance agreement, given how often each model predicts each class`;
   }
   return { field, pairs: n, agree, rate, ci: [w.ci.low, w.ci.high], kappa, min_rate: minRate, ok, reason };
 }

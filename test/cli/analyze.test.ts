@@ -563,6 +563,24 @@ describe('abtool analyze: shadow segments by request', () => {
   });
 });
 
+describe('abtool analyze: shadow agreement that chance gives', () => {
+  it('a challenger always predicting the commonest class passes min_rate, and the reason says Cohen\'s kappa is 0', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'abtool-kappa-'));
+    const lines: string[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const base = { request_id: `r${i}`, user_id: `u${i}` };
+      lines.push(JSON.stringify({ ...base, model: 'champion', prediction: i % 100 < 93 ? 'approve' : 'review' }));
+      lines.push(JSON.stringify({ ...base, model: 'challenger', prediction: 'approve' }));
+    }
+    writeFileSync(join(dir, 'logs.jsonl'), lines.join('\n') + '\n');
+    writeFileSync(join(dir, 'spec.json'), JSON.stringify({ stage: 'shadow', control: 'champion', treatment: 'challenger', unit: 'request_id', agreement: { min_rate: 0.9 } }));
+    const j = runCli(['analyze', join(dir, 'logs.jsonl'), '--spec', join(dir, 'spec.json'), '--format', 'json', '--quiet']).json();
+    const ag = j.segments[0].shadow.agreement;
+    expect([ag.rate, ag.kappa, ag.ok]).toEqual([0.93, 0, true]);
+    expect(ag.reason).toMatch(/at or above the required 90\.00%; but Cohen's kappa is 0\.00: little more than chance agreement/);
+  });
+});
+
 describe('abtool analyze: shadow agreement across segments', () => {
   it('a segment\'s agreement is judged at alpha / segments (Bonferroni), so one chance dip among 20 segments is no no-go; with correction none it is', () => {
     const dir = mkdtempSync(join(tmpdir(), 'abtool-agr-'));
