@@ -58,6 +58,21 @@ export function pairByRequest(request: DictColumn, rows: [Int32Array, Int32Array
   return { control: Int32Array.from(pc), treatment: Int32Array.from(pt), unpairedControl, unpairedTreatment };
 }
 
+/** The requests the overall's control rows hold, marked: the same for every segment, so made once per rows array. */
+const controlRequests = new WeakMap<Int32Array, Uint8Array>();
+function requestsOf(request: DictColumn, rows: Int32Array): Uint8Array {
+  let marks = controlRequests.get(rows);
+  if (marks === undefined || marks.length !== request.dict.size) {
+    marks = new Uint8Array(request.dict.size);
+    for (let j = 0; j < rows.length; j++) {
+      const r = request.codes[rows[j]!]!;
+      if (r >= 0) marks[r] = 1;
+    }
+    controlRequests.set(rows, marks);
+  }
+  return marks;
+}
+
 /**
  * A shadow segment's rows by request: each request belongs to the segment of its champion's record
  * (`seg[0]`, the segment's control rows), and the challenger's record of it is taken wherever its own
@@ -68,15 +83,11 @@ export function pairByRequest(request: DictColumn, rows: [Int32Array, Int32Array
 export function shadowSegmentRows(request: DictColumn, seg: [Int32Array, Int32Array], all: [Int32Array, Int32Array]): [Int32Array, Int32Array] {
   const k = request.dict.size;
   const inSegment = new Uint8Array(k);
-  const anyControl = new Uint8Array(k);
   for (let j = 0; j < seg[0].length; j++) {
     const r = request.codes[seg[0][j]!]!;
     if (r >= 0) inSegment[r] = 1;
   }
-  for (let j = 0; j < all[0].length; j++) {
-    const r = request.codes[all[0][j]!]!;
-    if (r >= 0) anyControl[r] = 1;
-  }
+  const anyControl = requestsOf(request, all[0]);
   const out: number[] = [];
   for (let j = 0; j < all[1].length; j++) {
     const i = all[1][j]!;
